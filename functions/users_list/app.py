@@ -1,0 +1,25 @@
+"""GET /users: every user, newest first, cursor-paginated (admins only)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from media_platform import accounts
+from media_platform.auth import Admin
+from media_platform.models import UserPage
+from media_platform.web import build_app, lambda_entry, problem_responses
+
+router = APIRouter(tags=["users"])
+
+
+@router.get("/users", responses=problem_responses(401, 403, 503))
+async def list_users(
+    _: Admin,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> UserPage:
+    return accounts.list_users(limit, cursor)
+
+
+app = build_app(router)
+lambda_handler = lambda_entry(app)

@@ -1,0 +1,21 @@
+"""PATCH /users/{user_id}: change a user's role (admins only; the last admin stays)."""
+
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from media_platform import accounts
+from media_platform.auth import Admin
+from media_platform.models import RoleChange, UserOut
+from media_platform.web import build_app, lambda_entry, problem_responses
+
+router = APIRouter(tags=["users"])
+
+
+@router.patch("/users/{user_id}", responses=problem_responses(401, 403, 404, 409, 503))
+async def change_role(user_id: UUID, body: RoleChange, _: Admin) -> UserOut:
+    return accounts.change_role(str(user_id), body.role)
+
+
+app = build_app(router)
+lambda_handler = lambda_entry(app)

@@ -1,0 +1,81 @@
+"""Use cases of accounts and authentication: signup, login, the signed-in user, and user administration."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from media_platform import passwords, tokens
+from media_platform.dal import users
+from media_platform.errors import Forbidden, NotAuthenticated, NotFound, TooManyAttempts
+from media_platform.models import Role, SignupRequest, TokenOut, User, UserOut, UserPage, normalize_email
+from media_platform.observability import logger
+from media_platform.pagination import decode_cursor, encode_cursor
+from media_platform.settings import get_settings
+
+LOGIN_FAILED = "Incorrect email or password."
+
+
+def signup(request: SignupRequest) -> UserOut:
+    settings = get_settings()
+    first_admin = not users.admins_exist()
+    if not settings.signup_open and not first_admin:
+        raise Forbidden("Public signup is closed; ask an admin for an account.")
+    user = User(
+        id=str(uuid.uuid4()),
+        email=request.email,
+        role=Role.ADMIN if first_admin else Role.VIEWER,
+        password_hash=passwords.hash_password(request.password),
+        created_at=datetime.now(UTC),
+    )
+    try:
+        users.create_user(user, first_admin=first_admin)
+    except users.FirstAdminTaken:
+        # Another signup became the first admin between our read and our write: this one is a viewer.
+        user = user.model_copy(update={"role": Role.VIEWER})
+        users.create_user(user, first_admin=False)
+    logger.info("User signed up", extra={"user_id": user.id, "role": user.role.value})
+    return user.public()
+
+
+def login(email: str, password: str) -> TokenOut:
+    settings = get_settings()
+    try:
+        normalized = normalize_email(email)
+    except ValueError:
+        passwords.verify_password(password, None)  # same work as a real attempt
+        raise NotAuthenticated(LOGIN_FAILED) from None
+    locked_for = users.seconds_locked(normalized)
+    if locked_for:
+        raise TooManyAttempts("Too many failed logins; try again later.", retry_after=locked_for)
+    user = users.get_user_by_email(normalized)
+    if user is None or not passwords.verify_password(password, user.password_hash):
+        users.record_failed_login(normalized, settings.login_max_failures, settings.login_lock_seconds)
+        logger.info("Login failed")
+        raise NotAuthenticated(LOGIN_FAILED)
+    users.clear_failed_logins(normalized)
+    ttl = settings.access_token_ttl_seconds
+    logger.info("User logged in", extra={"user_id": user.id})
+    return TokenOut(access_token=tokens.issue(tokens.TokenKind.ACCESS, user.id, user.role, ttl), expires_in=ttl)
+
+
+def me(user_id: str) -> UserOut:
+    user = users.get_user(user_id)
+    if user is None:
+        raise NotAuthenticated("The account of this token no longer exists.")
+    return user.public()
+
+
+def list_users(limit: int, cursor: str | None) -> UserPage:
+    found, last_key = users.list_users(limit, decode_cursor(cursor, users.CURSOR_KEYS))
+    return UserPage(items=[user.public() for user in found], next_cursor=encode_cursor(last_key))
+
+
+def change_role(user_id: str, role: Role) -> UserOut:
+    user = users.get_user(user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    if user.role != role:
+        users.change_role(user, role)
+    logger.info("Role changed", extra={"user_id": user.id, "role": role.value})
+    return user.model_copy(update={"role": role}).public()

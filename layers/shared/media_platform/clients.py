@@ -1,0 +1,73 @@
+"""The one place that creates AWS clients: lazily, once per execution environment, overridable in tests."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from media_platform.settings import get_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+_overrides: dict[str, Any] = {}
+
+# Short timeouts and standard retries: an API call should fail fast into a 503, not hang the function.
+_CLIENT_CONFIG: dict[str, Any] = {
+    "connect_timeout": 2,
+    "read_timeout": 5,
+    "retries": {"max_attempts": 3, "mode": "standard"},
+}
+
+
+def override(name: str, client: Any) -> None:
+    """Swap in a client (a fake, a Stubber-wrapped client) for tests."""
+    _overrides[name] = client
+
+
+def reset() -> None:
+    """Forget every created and overridden client (tests call this after starting a mock)."""
+    _overrides.clear()
+    _dynamodb.cache_clear()
+    _s3.cache_clear()
+    _secrets.cache_clear()
+
+
+def dynamodb() -> Any:
+    return _overrides.get("dynamodb") or _dynamodb()
+
+
+def s3() -> Any:
+    return _overrides.get("s3") or _s3()
+
+
+def secrets() -> SecretsProvider:
+    return _overrides.get("secrets") or _secrets()
+
+
+@cache
+def _dynamodb() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("dynamodb", region_name=get_settings().region, config=Config(**_CLIENT_CONFIG))
+
+
+@cache
+def _s3() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    # SigV4 and virtual-hosted addressing: boto3 would otherwise presign with SigV2.
+    config = Config(signature_version="s3v4", s3={"addressing_style": "virtual"}, **_CLIENT_CONFIG)
+    return boto3.client("s3", region_name=get_settings().region, config=config)
+
+
+@cache
+def _secrets() -> SecretsProvider:
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    from botocore.config import Config
+
+    client = boto3.client("secretsmanager", region_name=get_settings().region, config=Config(**_CLIENT_CONFIG))
+    return SecretsProvider(boto3_client=client)

@@ -1,0 +1,162 @@
+"""Builds each function's FastAPI app and Lambda handler, and maps every error to RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from mangum import Mangum
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from media_platform.errors import DomainError
+from media_platform.observability import logger, metrics, tracer
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://media-platform.dev/problems/"
+API_TITLE = "Media Platform API"
+
+
+def problem(status: int, title: str, detail: str, slug: str, **extra: Any) -> JSONResponse:
+    body = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    response = problem(exc.status, exc.title, exc.detail, exc.type_slug)
+    response.headers.update(exc.headers or {})
+    return response
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": ".".join(str(part) for part in err["loc"]), "message": err["msg"], "type": err["type"]}
+        for err in exc.errors()
+    ]
+    fields = ", ".join(e["field"] for e in errors)
+    return problem(422, "Invalid request", f"Invalid fields: {fields}", "validation", errors=errors)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    titles = {404: "Not found", 405: "Method not allowed", 401: "Not authenticated", 403: "Forbidden"}
+    title = titles.get(exc.status_code, "HTTP error")
+    response = problem(exc.status_code, title, str(exc.detail), title.lower().replace(" ", "-"))
+    response.headers.update(exc.headers or {})
+    return response
+
+
+class UnexpectedErrors:
+    """Turns any unhandled exception into a generic 500 problem with a correlation id that the log line shares.
+
+    Starlette's own handler re-raises after responding, which under Mangum would fail the invocation instead.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if started or scope["type"] != "http":
+                raise
+            correlation_id = logger.get_correlation_id() or str(uuid.uuid4())
+            logger.exception("Unhandled error", extra={"correlation_id": correlation_id})
+            response = problem(
+                500,
+                "Internal error",
+                "The request could not be completed. Quote the correlation id when reporting it.",
+                "internal",
+                correlation_id=correlation_id,
+            )
+            await response(scope, receive, send)
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for status, description in {
+        401: "Not authenticated",
+        403: "Forbidden",
+        404: "Not found",
+        409: "Conflict",
+        422: "Invalid request",
+        429: "Too many attempts",
+        500: "Internal error",
+        503: "Service busy",
+    }.items()
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The documented error responses of one operation (422 and 500 are implied everywhere)."""
+    return {status: PROBLEM_RESPONSES[status] for status in (*statuses, 422, 500)}
+
+
+def build_app(router: APIRouter) -> FastAPI:
+    app = FastAPI(title=API_TITLE, docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(router)
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_middleware(UnexpectedErrors)
+    _document_problems(app)
+    return app
+
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "correlation_id": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Adds the Problem schema that every documented error response refers to."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def lambda_entry(app: FastAPI) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda handler: Mangum (lifespan off) wrapped by Tracer, Logger with the correlation id, and Metrics."""
+    asgi = Mangum(app, lifespan="off")
+
+    @tracer.capture_lambda_handler(capture_response=False)
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return asgi(event, context)
+
+    return lambda_handler  # type: ignore[no-any-return]

@@ -1,0 +1,35 @@
+"""`make dev`: the whole API on http://127.0.0.1:3000 over an embedded AWS emulator; Ctrl-C stops it."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+
+from tests.local_stack.stack import LocalStack
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3000)
+    parser.add_argument("--aws-port", type=int, default=5000)
+    args = parser.parse_args()
+    stack = LocalStack(args.host, args.port, args.aws_port).start()
+    assert stack.gateway is not None
+    routes = sorted(f"{r.key:<34} -> {f.spec.logical_id}" for r, f in stack.gateway.routes)
+    print(f"Media Platform API  {stack.api_url}", flush=True)
+    print(f"Swagger UI          {stack.api_url}/docs", flush=True)
+    print(f"OpenAPI             {stack.api_url}/openapi.json", flush=True)
+    print(f"AWS emulator (moto) {stack.aws_url}  (AWS_ENDPOINT_URL for the AWS CLI or boto3)", flush=True)
+    print("Routes from template.yaml:\n  " + "\n  ".join(routes), flush=True)
+    print("Ctrl-C stops.", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("\nStopping...", flush=True)
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

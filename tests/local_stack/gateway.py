@@ -1,0 +1,193 @@
+"""An API Gateway HTTP API in miniature: sends each request to the function that template.yaml maps its method and
+path to, as a payload-v2 event through the function's real Lambda handler, and serves /docs for the whole API."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import importlib
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from werkzeug.wrappers import Request, Response
+
+from tests.local_stack.template import Function, Route
+
+_thread_state = threading.local()
+
+
+class RouteMismatch(RuntimeError):
+    """A route exists in a function's code but not in template.yaml, or the reverse."""
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    function_version: str = "$LATEST"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+@dataclass
+class LoadedFunction:
+    spec: Function
+    app: FastAPI
+    handler: Any
+
+    @classmethod
+    def load(cls, spec: Function) -> LoadedFunction:
+        module = importlib.import_module(spec.module)
+        return cls(spec=spec, app=module.app, handler=getattr(module, spec.attribute))
+
+    def code_routes(self) -> set[Route]:
+        # Read from the OpenAPI document: it lists every operation, however routers are nested.
+        paths = self.app.openapi().get("paths", {})
+        return {Route(method.upper(), path) for path, operations in paths.items() for method in operations}
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        # Mangum runs the app on the thread's event loop; server threads have none until we give them one.
+        if not hasattr(_thread_state, "loop"):
+            _thread_state.loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(_thread_state.loop)
+        context = LambdaContext(self.spec.logical_id, self.spec.memory_mb, event["requestContext"]["requestId"])
+        result: dict[str, Any] = self.handler(event, context)
+        return result
+
+
+def check_routes(functions: list[LoadedFunction]) -> None:
+    problems = []
+    for function in functions:
+        in_code, in_template = function.code_routes(), set(function.spec.routes)
+        problems += [
+            f"{function.spec.logical_id}: {r.key} is in the code but not in template.yaml"
+            for r in in_code - in_template
+        ]
+        problems += [
+            f"{function.spec.logical_id}: {r.key} is in template.yaml but not in the code"
+            for r in in_template - in_code
+        ]
+    if problems:
+        raise RouteMismatch("; ".join(sorted(problems)))
+
+
+def merged_openapi(functions: list[LoadedFunction], title: str) -> dict[str, Any]:
+    document: dict[str, Any] = {"openapi": "3.1.0", "info": {"title": title, "version": "1.0.0"}, "paths": {}}
+    components: dict[str, dict[str, Any]] = {}
+    for function in sorted(functions, key=lambda f: f.spec.logical_id):
+        spec = function.app.openapi()
+        for path, operations in spec.get("paths", {}).items():
+            document["paths"].setdefault(path, {}).update(operations)
+        for kind, entries in spec.get("components", {}).items():
+            components.setdefault(kind, {}).update(entries)
+    document["components"] = components
+    return document
+
+
+def build_event(request: Request, route: Route, path_params: dict[str, str]) -> dict[str, Any]:
+    body = request.get_data()
+    is_text = request.mimetype.startswith("text/") or request.mimetype.endswith(("json", "x-www-form-urlencoded"))
+    now = time.time()
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        key = name.lower()
+        headers[key] = f"{headers[key]},{value}" if key in headers and key != "cookie" else value
+    cookies = headers.pop("cookie", "")
+    query = request.query_string.decode()
+    return {
+        "version": "2.0",
+        "routeKey": route.key,
+        "rawPath": request.path,
+        "rawQueryString": query,
+        "cookies": [c.strip() for c in cookies.split(";") if c.strip()] or None,
+        "headers": headers,
+        "queryStringParameters": dict(parse_qsl(query, keep_blank_values=True)) or None,
+        "pathParameters": path_params or None,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": request.host,
+            "domainPrefix": "local",
+            "http": {
+                "method": request.method,
+                "path": request.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": request.remote_addr or "127.0.0.1",
+                "userAgent": request.user_agent.string,
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route.key,
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "body": body.decode() if is_text else base64.b64encode(body).decode(),
+        "isBase64Encoded": not is_text and bool(body),
+        "stageVariables": None,
+    }
+
+
+def _not_found(detail: str, status: int = 404) -> Response:
+    body = {"type": "about:blank", "title": "Not found", "status": status, "detail": detail}
+    return Response(json.dumps(body), status=status, content_type="application/problem+json")
+
+
+class Gateway:
+    def __init__(self, functions: list[LoadedFunction], title: str = "Media Platform API (local)") -> None:
+        check_routes(functions)
+        self.functions = functions
+        self.openapi = merged_openapi(functions, title)
+        table = [(route, f) for f in functions for route in f.spec.routes]
+        # Like API Gateway, a path with fewer variables is the more specific match.
+        self.routes = sorted(table, key=lambda rf: (rf[0].path.count("{"), -len(rf[0].path)))
+        self.docs_html = get_swagger_ui_html(openapi_url="/openapi.json", title=title).body
+
+    def match(self, method: str, path: str) -> tuple[Route, LoadedFunction, dict[str, str]] | None:
+        for route, function in self.routes:
+            if route.method in (method, "ANY") and (found := route.pattern().match(path)):
+                return route, function, found.groupdict()
+        return None
+
+    def dispatch(self, request: Request) -> Response:
+        if request.path == "/openapi.json":
+            return Response(json.dumps(self.openapi), content_type="application/json")
+        if request.path == "/docs":
+            return Response(bytes(self.docs_html), content_type="text/html")
+        matched = self.match(request.method, request.path)
+        if matched is None:
+            return _not_found(f"No route for {request.method} {request.path}.")
+        route, function, params = matched
+        result = function.invoke(build_event(request, route, params))
+        body = result.get("body") or ""
+        payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+        response = Response(payload, status=result["statusCode"])
+        response.headers.clear()
+        for name, value in (result.get("headers") or {}).items():
+            response.headers[name] = value
+        for cookie in result.get("cookies") or []:
+            response.headers.add("Set-Cookie", cookie)
+        return response
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self.dispatch(Request(environ))(environ, start_response)

@@ -1,0 +1,95 @@
+"""Starts the emulator, provisions template.yaml's resources, and serves the API through the gateway."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from moto.server import ThreadedMotoServer
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from tests.local_stack import resources
+from tests.local_stack.gateway import Gateway, LoadedFunction
+from tests.local_stack.template import TEMPLATE, Template
+
+REGION = "us-east-1"
+LOCAL_ENV = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "MOTO_DISABLE_GLOBAL_CORS": "true",
+}
+
+
+class LocalStack:
+    def __init__(
+        self, host: str = "127.0.0.1", api_port: int = 3000, aws_port: int = 0, template_path: Path = TEMPLATE
+    ) -> None:
+        self.host, self.api_port, self.aws_port = host, api_port, aws_port
+        self.template = Template.load(template_path)
+        self._moto: ThreadedMotoServer | None = None
+        self._server: BaseWSGIServer | None = None
+        self._saved_env: dict[str, str | None] = {}
+        self.gateway: Gateway | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
+
+    @property
+    def aws_url(self) -> str:
+        return f"http://{self.host}:{self.aws_port}"
+
+    def start(self) -> LocalStack:
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
+        self._moto.start()
+        self.aws_port = self._moto.get_host_and_port()[1]
+        functions = self.template.functions()
+        env = {**LOCAL_ENV, "AWS_ENDPOINT_URL": self.aws_url}
+        for function in functions:
+            env.update(function.environment)
+        self._set_env(env)
+        resources.provision(self.template, REGION)
+        _forget_cached_clients()
+        self.gateway = Gateway([LoadedFunction.load(f) for f in functions])
+        self._server = make_server(self.host, self.api_port, self.gateway, threaded=True)
+        self.api_port = self._server.server_port
+        threading.Thread(target=self._server.serve_forever, daemon=True, name="local-api").start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._moto:
+            self._moto.stop()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        _forget_cached_clients()
+
+    def _set_env(self, env: dict[str, str]) -> None:
+        for name, value in env.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *_: Any) -> None:
+        self.stop()
+
+
+def _forget_cached_clients() -> None:
+    from media_platform import clients
+    from media_platform.settings import get_settings
+
+    get_settings.cache_clear()
+    clients.reset()

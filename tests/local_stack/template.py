@@ -1,0 +1,133 @@
+"""Reads template.yaml: functions, their routes and environment, and the resources to create locally."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):  # type: ignore[misc]
+    """A YAML loader that reads CloudFormation's short tags (`!Ref`, `!Sub`, `!GetAtt`, ...) as their long form."""
+
+
+def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _construct_tag)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 (a SafeLoader subclass)
+    return document
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def pattern(self) -> re.Pattern[str]:
+        regex = re.sub(r"\{(\w+)\+\}", r"(?P<\1>.+)", self.path)
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", regex)
+        return re.compile(f"^{regex}$")
+
+
+@dataclass
+class Function:
+    logical_id: str
+    code_uri: str
+    handler: str
+    environment: dict[str, Any]
+    routes: list[Route] = field(default_factory=list)
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    memory_mb: int = 128
+
+    @property
+    def module(self) -> str:
+        """The handler's module as an import path from the repository root (`functions.auth_login.app`)."""
+        return ".".join([*Path(self.code_uri).parts, self.handler.rsplit(".", 1)[0]])
+
+    @property
+    def attribute(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
+
+class Template:
+    def __init__(self, document: dict[str, Any], stack_name: str = "media-platform-local") -> None:
+        self.document = document
+        self.stack_name = stack_name
+        self.resources: dict[str, dict[str, Any]] = document.get("Resources", {})
+        self.parameters = {name: spec.get("Default") for name, spec in document.get("Parameters", {}).items()}
+
+    @classmethod
+    def load(cls, path: Path = TEMPLATE) -> Template:
+        return cls(load_template(path))
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {name: r for name, r in self.resources.items() if r.get("Type") == resource_type}
+
+    def physical_name(self, logical_id: str) -> str:
+        return f"{self.stack_name}-{logical_id}"
+
+    def resolve(self, value: Any) -> Any:
+        """Resolves the intrinsics used in environment variables to local names and parameter defaults."""
+        if isinstance(value, dict) and len(value) == 1:
+            ((key, arg),) = value.items()
+            if key == "Ref":
+                if arg in self.parameters:
+                    return self._parameter(arg)
+                return {"AWS::StackName": self.stack_name, "AWS::Region": "us-east-1"}.get(arg) or self.physical_name(
+                    arg
+                )
+            if key == "Fn::Sub":
+                return re.sub(r"\$\{([\w:.]+)\}", lambda m: str(self.resolve({"Ref": m.group(1)})), arg)
+            if key == "Fn::GetAtt":
+                return f"arn:aws:local:us-east-1:000000000000:{self.physical_name(arg[0])}"
+        return value
+
+    def _parameter(self, name: str) -> str:
+        value = self.parameters[name]
+        return ",".join(value) if isinstance(value, list) else str(value)
+
+    def functions(self) -> list[Function]:
+        globals_ = self.document.get("Globals", {}).get("Function", {})
+        global_env = globals_.get("Environment", {}).get("Variables", {})
+        found = []
+        for name, resource in self.of_type("AWS::Serverless::Function").items():
+            props = resource["Properties"]
+            env = {**global_env, **props.get("Environment", {}).get("Variables", {})}
+            function = Function(
+                logical_id=name,
+                code_uri=props["CodeUri"].rstrip("/"),
+                handler=props["Handler"],
+                environment={k: str(self.resolve(v)) for k, v in env.items()},
+                events=props.get("Events", {}),
+                memory_mb=int(props.get("MemorySize", globals_.get("MemorySize", 128))),
+            )
+            for event in function.events.values():
+                if event["Type"] == "HttpApi":
+                    function.routes.append(Route(event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
+            found.append(function)
+        return found
