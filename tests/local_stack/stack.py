@@ -50,10 +50,7 @@ class LocalStack:
         self._moto.start()
         self.aws_port = self._moto.get_host_and_port()[1]
         functions = self.template.functions()
-        env = {**LOCAL_ENV, "AWS_ENDPOINT_URL": self.aws_url}
-        for function in functions:
-            env.update(function.environment)
-        self._set_env(env)
+        self._set_env({**stack_environment(self.template), "AWS_ENDPOINT_URL": self.aws_url})
         resources.provision(self.template, REGION)
         _forget_cached_clients()
         self.gateway = Gateway([LoadedFunction.load(f) for f in functions])
@@ -85,6 +82,14 @@ class LocalStack:
 
     def __exit__(self, *_: Any) -> None:
         self.stop()
+
+
+def stack_environment(template: Template) -> dict[str, str]:
+    """One environment for every function: each function's variables from template.yaml, resolved to local names."""
+    env = dict(LOCAL_ENV)
+    for function in template.functions():
+        env.update(function.environment)
+    return env
 
 
 def _forget_cached_clients() -> None:

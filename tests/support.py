@@ -1,0 +1,59 @@
+"""Shared test helpers: events from events/ and small fakes."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+
+
+def load_event(
+    name: str,
+    *,
+    body: Any = None,
+    token: str | None = None,
+    path: str | None = None,
+    path_params: dict[str, str] | None = None,
+    query: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An API Gateway v2 event from events/<name>.json, with the parts a test varies replaced."""
+    event: dict[str, Any] = copy.deepcopy(json.loads((EVENTS / f"{name}.json").read_text()))
+    if body is not None:
+        event["body"] = body if isinstance(body, str) else json.dumps(body)
+    if token is not None:
+        event["headers"]["authorization"] = f"Bearer {token}"
+    elif "authorization" in event["headers"]:
+        del event["headers"]["authorization"]
+    if path_params is not None:
+        event["pathParameters"] = path_params
+        event["rawPath"] = event["requestContext"]["http"]["path"] = path or event["rawPath"]
+    if query is not None:
+        event["rawQueryString"] = query
+    event["headers"].update(headers or {})
+    return event
+
+
+class FakeSecrets:
+    """Stands in for Powertools' SecretsProvider."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+        self.calls = 0
+
+    def get(self, name: str, max_age: int = 0) -> str:
+        self.calls += 1
+        return self.value
+
+
+class FakeContext:
+    function_name = "test-function"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:test-function"
+    aws_request_id = "test-request"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000

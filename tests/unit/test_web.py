@@ -1,0 +1,95 @@
+"""The one error mapping: every failure is RFC 9457 problem+json, and an unexpected one is a generic 500."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi import APIRouter
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from media_platform.errors import Conflict, ServiceBusy
+from media_platform.web import build_app, lambda_entry
+from tests.support import FakeContext, load_event
+
+router = APIRouter()
+
+
+class Body(BaseModel):
+    name: str
+
+
+@router.post("/conflict")
+async def conflict() -> None:
+    raise Conflict("It exists already.")
+
+
+@router.post("/busy")
+async def busy() -> None:
+    raise ServiceBusy("Busy.", retry_after=3)
+
+
+@router.post("/boom")
+async def boom() -> None:
+    raise RuntimeError("secret internal detail")
+
+
+@router.post("/echo")
+async def echo(body: Body) -> Body:
+    return body
+
+
+client = TestClient(build_app(router), raise_server_exceptions=False)
+
+
+def test_domain_errors_become_problems_with_their_status() -> None:
+    response = client.post("/conflict")
+
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "https://media-platform.dev/problems/conflict",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "It exists already.",
+    }
+
+
+def test_busy_carries_retry_after() -> None:
+    response = client.post("/busy")
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "3"
+
+
+def test_validation_errors_list_the_fields() -> None:
+    response = client.post("/echo", json={"nom": 1})
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in response.json()["errors"]] == ["body.name"]
+
+
+def test_unknown_routes_are_problems_too() -> None:
+    response = client.get("/nowhere")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_unexpected_errors_are_a_generic_500_whose_correlation_id_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    handler = lambda_entry(build_app(router))
+    event = load_event("auth_signup")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/boom"
+
+    result = handler(event, FakeContext())
+
+    body = json.loads(result["body"])
+    assert result["statusCode"] == 500
+    assert result["headers"]["content-type"] == "application/problem+json"
+    assert "secret internal detail" not in result["body"]
+    assert body["correlation_id"] == event["requestContext"]["requestId"]
+    record = next(r for r in caplog.records if r.getMessage() == "Unhandled error")
+    assert record.__dict__["correlation_id"] == body["correlation_id"]
+    assert record.exc_info is not None and "secret internal detail" in str(record.exc_info[1])
