@@ -2,8 +2,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
+import httpx
 import pytest
+
+if TYPE_CHECKING:
+    from tests.local_stack import LocalStack
+
+ADMIN_PASSWORD = "admin password 1"
 
 # Tests never reach real AWS: dummy credentials and a fixed region, set before any client exists.
 os.environ.update(
@@ -32,3 +39,28 @@ def fresh_clients() -> Iterator[None]:
     yield
     get_settings.cache_clear()
     clients.reset()
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[LocalStack]:
+    """The whole local stack on free ports, as `make dev` runs it."""
+    from tests.local_stack import LocalStack
+
+    stack = LocalStack(api_port=0, aws_port=0).start()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="session")
+def api(local_stack: LocalStack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=local_stack.api_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def admin_token(api: httpx.Client) -> str:
+    """The stack's first account, hence its admin."""
+    created = api.post("/auth/signup", json={"email": "admin@example.com", "password": ADMIN_PASSWORD})
+    assert created.status_code == 201 and created.json()["role"] == "admin", created.text
+    login = api.post("/auth/login", json={"email": "admin@example.com", "password": ADMIN_PASSWORD})
+    return str(login.json()["access_token"])

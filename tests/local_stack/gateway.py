@@ -107,7 +107,7 @@ def merged_openapi(functions: list[LoadedFunction], title: str) -> dict[str, Any
 
 def build_event(request: Request, route: Route, path_params: dict[str, str]) -> dict[str, Any]:
     body = request.get_data()
-    is_text = request.mimetype.startswith("text/") or request.mimetype.endswith(("json", "x-www-form-urlencoded"))
+    text = _as_text(body, request.mimetype)
     now = time.time()
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
@@ -142,10 +142,20 @@ def build_event(request: Request, route: Route, path_params: dict[str, str]) -> 
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "timeEpoch": int(now * 1000),
         },
-        "body": body.decode() if is_text else base64.b64encode(body).decode(),
-        "isBase64Encoded": not is_text and bool(body),
+        "body": text if text is not None else base64.b64encode(body).decode(),
+        "isBase64Encoded": text is None,
         "stageVariables": None,
     }
+
+
+def _as_text(body: bytes, mimetype: str) -> str | None:
+    """Like API Gateway: text bodies travel as text, anything else (or bytes that are not UTF-8) as base64."""
+    if not (mimetype.startswith("text/") or mimetype.endswith(("json", "x-www-form-urlencoded")) or not body):
+        return None
+    try:
+        return body.decode()
+    except UnicodeDecodeError:
+        return None
 
 
 def _not_found(detail: str, status: int = 404) -> Response:

@@ -64,7 +64,7 @@ def test_the_key_is_read_through_the_cached_provider() -> None:
         pytest.param(jwt.encode(claims(exp=int(time.time()) - 60), KEY, algorithm="HS256"), id="expired"),
         pytest.param(jwt.encode(claims(), "another-key-" + "x" * 40, algorithm="HS256"), id="other-key"),
         pytest.param(jwt.encode(claims(), KEY, algorithm="HS512"), id="other-algorithm"),
-        pytest.param(jwt.encode(claims(), None, algorithm="none"), id="alg-none"),
+        pytest.param(jwt.encode(claims(), None, algorithm="none"), id="alg-none"),  # type: ignore[arg-type]
         pytest.param(jwt.encode(claims(aud="media-platform-stream"), KEY, algorithm="HS256"), id="other-audience"),
         pytest.param(jwt.encode(claims(iss="someone-else"), KEY, algorithm="HS256"), id="other-issuer"),
         pytest.param(jwt.encode(claims(token_use="stream"), KEY, algorithm="HS256"), id="stream-type"),

@@ -69,7 +69,9 @@ async def read_credentials(request: Request) -> LoginRequest:
             fields = {"email": form.get("username", [None])[0], "password": form.get("password", [None])[0]}
             return LoginRequest.model_validate({k: v for k, v in fields.items() if v is not None})
         return LoginRequest.model_validate_json(body or b"null")
-    except UnicodeDecodeError:
-        raise RequestValidationError([{"loc": ("body",), "msg": "Body is not UTF-8", "type": "value_error"}]) from None
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
+    except (UnicodeDecodeError, ValueError) as exc:  # not UTF-8, or too many form fields
+        if isinstance(exc, ValidationError):
+            raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
+        raise RequestValidationError(
+            [{"loc": ("body",), "msg": "Unreadable login body", "type": "value_error"}]
+        ) from None

@@ -47,7 +47,13 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    titles = {404: "Not found", 405: "Method not allowed", 401: "Not authenticated", 403: "Forbidden"}
+    titles = {
+        400: "Malformed request",
+        404: "Not found",
+        405: "Method not allowed",
+        401: "Not authenticated",
+        403: "Forbidden",
+    }
     title = titles.get(exc.status_code, "HTTP error")
     response = problem(exc.status_code, title, str(exc.detail), title.lower().replace(" ", "-"))
     response.headers.update(exc.headers or {})
@@ -94,6 +100,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
     for status, description in {
+        400: "Malformed request (a body that cannot be parsed)",
         401: "Not authenticated",
         403: "Forbidden",
         404: "Not found",
@@ -107,8 +114,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The documented error responses of one operation (422 and 500 are implied everywhere)."""
-    return {status: PROBLEM_RESPONSES[status] for status in (*statuses, 422, 500)}
+    """The documented error responses of one operation (400, 422 and 500 are implied everywhere)."""
+    return {status: PROBLEM_RESPONSES[status] for status in (*statuses, 400, 422, 500)}
 
 
 def build_app(router: APIRouter) -> FastAPI:
