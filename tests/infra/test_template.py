@@ -1,0 +1,328 @@
+"""template.yaml's security and wiring properties, read straight from the template; then the offline linters and
+checkov, run the way `make infra` runs them (slower, so last)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.local_stack.template import ROOT, TEMPLATE, Template, load_template
+
+DOC = load_template()
+TPL = Template(DOC)
+RESOURCES: dict[str, dict[str, Any]] = DOC["Resources"]
+FUNCTIONS = TPL.of_type("AWS::Serverless::Function")
+GLOBAL_FUNCTION: dict[str, Any] = DOC["Globals"]["Function"]
+API_ID = "MediaApi"
+API = RESOURCES[API_ID]["Properties"]
+
+# Checks the template satisfies and that must therefore never be suppressed.
+NEVER_SKIPPED = {"CKV_AWS_28", "CKV_AWS_45", "CKV_AWS_66", "CKV_AWS_95", "CKV_AWS_363"}
+CHECK_ID = re.compile(r"^CKV2?_AWS_\d+$")
+
+
+def referenced_ids(value: Any) -> set[str]:
+    """Logical ids an intrinsic points at: `Ref`, `Fn::GetAtt` and the `${Name}` / `${Name.Attr}` of `Fn::Sub`."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, arg),) = value.items()
+        if key == "Ref":
+            return {arg}
+        if key == "Fn::GetAtt":
+            return {arg[0] if isinstance(arg, list) else arg.split(".", 1)[0]}
+        if key == "Fn::Sub":
+            text = arg[0] if isinstance(arg, list) else arg
+            return set(re.findall(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z]+)?\}", text))
+    return set()
+
+
+def literal_text(value: Any) -> str:
+    """The literal part of a resource: a plain string, or the template string of `Fn::Sub`."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        sub = value["Fn::Sub"]
+        return str(sub[0] if isinstance(sub, list) else sub)
+    return ""
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def statements(function_id: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for policy in FUNCTIONS[function_id]["Properties"].get("Policies", []):
+        found.extend(policy["Statement"])
+    return found
+
+
+def http_routes() -> dict[str, str]:
+    """Route key ("POST /auth/login") → logical id of the function serving it."""
+    routes: dict[str, str] = {}
+    for function_id, resource in FUNCTIONS.items():
+        for event in resource["Properties"]["Events"].values():
+            if event["Type"] == "HttpApi":
+                key = f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}"
+                assert key not in routes, f"{key} is served by both {routes[key]} and {function_id}"
+                routes[key] = function_id
+    return routes
+
+
+def test_template_declares_functions() -> None:
+    assert DOC["Transform"] == "AWS::Serverless-2016-10-31"
+    assert len(FUNCTIONS) >= 5
+
+
+# --- functions -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("function_id", sorted(FUNCTIONS))
+def test_function_is_served_by_the_http_api(function_id: str) -> None:
+    events = FUNCTIONS[function_id]["Properties"]["Events"]
+    http = [e for e in events.values() if e["Type"] == "HttpApi"]
+    assert http, f"{function_id} has no HttpApi event"
+    for event in http:
+        assert event["Properties"]["ApiId"] == {"Ref": API_ID}
+        assert event["Properties"]["Path"].startswith("/")
+
+
+@pytest.mark.parametrize("function_id", sorted(FUNCTIONS))
+def test_function_code_and_handler_exist(function_id: str) -> None:
+    props = FUNCTIONS[function_id]["Properties"]
+    code_dir = ROOT / props["CodeUri"]
+    module, attribute = props["Handler"].rsplit(".", 1)
+    assert (code_dir / f"{module}.py").is_file()
+    assert attribute == "lambda_handler"
+    # Runtime, architecture and tracing come from Globals only, so one change covers every function.
+    for key in ("Runtime", "Architectures", "Tracing", "Layers"):
+        assert key not in props, f"{function_id} overrides Globals.{key}"
+
+
+@pytest.mark.parametrize("function_id", sorted(FUNCTIONS))
+def test_function_logs_to_its_own_log_group_with_retention(function_id: str) -> None:
+    log_group_ref = FUNCTIONS[function_id]["Properties"]["LoggingConfig"]["LogGroup"]
+    assert isinstance(log_group_ref, dict) and set(log_group_ref) == {"Ref"}
+    log_group = RESOURCES[log_group_ref["Ref"]]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    users = [f for f, r in FUNCTIONS.items() if r["Properties"]["LoggingConfig"]["LogGroup"] == log_group_ref]
+    assert users == [function_id], f"{log_group_ref['Ref']} is shared by {users}"
+
+
+def test_log_retention_parameter_is_bounded() -> None:
+    spec = DOC["Parameters"]["LogRetentionDays"]
+    assert spec["Type"] == "Number"
+    assert spec["AllowedValues"] and all(int(days) > 0 for days in spec["AllowedValues"])
+    for name, resource in TPL.of_type("AWS::Logs::LogGroup").items():
+        assert resource["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+
+
+@pytest.mark.parametrize("function_id", sorted(FUNCTIONS))
+def test_function_policies_are_inline_statements_only(function_id: str) -> None:
+    props = FUNCTIONS[function_id]["Properties"]
+    assert "Role" not in props, "a hand-made role would bypass the reviewed Policies"
+    policies = props.get("Policies", [])
+    assert isinstance(policies, list) and policies
+    for policy in policies:
+        # A string is a managed policy; {"DynamoDBCrudPolicy": ...} and friends are SAM policy templates.
+        assert isinstance(policy, dict) and set(policy) == {"Statement"}, f"{function_id}: {policy!r}"
+
+
+@pytest.mark.parametrize("function_id", sorted(FUNCTIONS))
+def test_function_statements_are_least_privilege(function_id: str) -> None:
+    found = statements(function_id)
+    assert found
+    for statement in found:
+        assert statement["Effect"] == "Allow"
+        assert not {"NotAction", "NotResource", "NotPrincipal"} & set(statement)
+        actions = as_list(statement["Action"])
+        resources = as_list(statement["Resource"])
+        assert actions and resources
+        for action in actions:
+            assert isinstance(action, str) and "*" not in action, f"{function_id}: wildcard action {action}"
+        services = {action.split(":", 1)[0] for action in actions}
+        assert len(services) == 1, f"{function_id}: one service per statement keeps resources honest"
+        (service,) = services
+        expected_type = {"dynamodb": "AWS::DynamoDB::Table", "secretsmanager": "AWS::SecretsManager::Secret"}[service]
+        for resource in resources:
+            assert resource != "*" and "*" not in literal_text(resource), f"{function_id}: wildcard {resource}"
+            targets = referenced_ids(resource)
+            assert targets, f"{function_id}: {resource!r} names no resource of this stack"
+            assert all(RESOURCES[t]["Type"] == expected_type for t in targets), (function_id, resource)
+
+
+def test_index_statements_name_a_declared_index() -> None:
+    for function_id in FUNCTIONS:
+        for statement in statements(function_id):
+            for resource in as_list(statement["Resource"]):
+                text = literal_text(resource)
+                if "/index/" not in text:
+                    continue
+                (table_id,) = referenced_ids(resource)
+                indexes = {i["IndexName"] for i in RESOURCES[table_id]["Properties"].get("GlobalSecondaryIndexes", [])}
+                assert text.rsplit("/index/", 1)[1] in indexes, (function_id, text)
+
+
+def test_auth_functions_reserve_concurrency() -> None:
+    for route, function_id in http_routes().items():
+        if route.startswith("POST /auth/"):
+            props = FUNCTIONS[function_id]["Properties"]
+            assert props["ReservedConcurrentExecutions"] == {"Ref": "AuthReservedConcurrency"}, function_id
+
+
+# --- globals and parameters ------------------------------------------------------------------------------------
+
+
+def test_globals_runtime_tracing_architecture() -> None:
+    assert GLOBAL_FUNCTION["Runtime"] == "python3.13"
+    assert GLOBAL_FUNCTION["Tracing"] == "Active"
+    assert GLOBAL_FUNCTION["Architectures"] == [{"Ref": "Architecture"}]
+    assert GLOBAL_FUNCTION["Layers"] == [{"Ref": "SharedLayer"}]
+    architecture = DOC["Parameters"]["Architecture"]
+    assert architecture["Default"] == "arm64"
+    assert set(architecture["AllowedValues"]) == {"arm64", "x86_64"}
+
+
+def test_globals_set_powertools_environment() -> None:
+    variables = GLOBAL_FUNCTION["Environment"]["Variables"]
+    for name in ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"):
+        assert isinstance(variables.get(name), str) and variables[name], name
+
+
+# --- data ------------------------------------------------------------------------------------------------------
+
+
+def test_tables_are_plain_dynamodb_tables() -> None:
+    # checkov runs no checks on SimpleTable, and it cannot have PITR.
+    assert not TPL.of_type("AWS::Serverless::SimpleTable")
+    tables = TPL.of_type("AWS::DynamoDB::Table")
+    assert tables
+    for name, table in tables.items():
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST", name
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
+        assert props["SSESpecification"]["SSEEnabled"] is True, name
+        assert table["DeletionPolicy"] == "Retain", name
+        assert table["UpdateReplacePolicy"] == "Retain", name
+
+
+def test_jwt_secret_is_generated_and_long() -> None:
+    props = RESOURCES["JwtSigningSecret"]["Properties"]
+    assert RESOURCES["JwtSigningSecret"]["Type"] == "AWS::SecretsManager::Secret"
+    assert "SecretString" not in props
+    assert int(props["GenerateSecretString"]["PasswordLength"]) >= 32
+
+
+# --- HTTP API --------------------------------------------------------------------------------------------------
+
+
+def test_api_cors_origins_come_from_the_parameter() -> None:
+    assert RESOURCES[API_ID]["Type"] == "AWS::Serverless::HttpApi"
+    cors = API["CorsConfiguration"]
+    assert cors["AllowOrigins"] == {"Ref": "CorsAllowedOrigins"}
+    assert DOC["Parameters"]["CorsAllowedOrigins"]["Type"] == "CommaDelimitedList"
+    assert "*" not in str(DOC["Parameters"]["CorsAllowedOrigins"]["Default"])
+    assert "*" not in cors["AllowHeaders"] and "*" not in cors["AllowMethods"]
+    assert not cors.get("AllowCredentials", False)
+
+
+def test_api_throttles_by_default_and_harder_on_auth_posts() -> None:
+    default = API["DefaultRouteSettings"]
+    assert default["ThrottlingBurstLimit"] > 0 and default["ThrottlingRateLimit"] > 0
+    route_settings: dict[str, dict[str, Any]] = API["RouteSettings"]
+    routes = http_routes()
+    # A RouteSettings key without a route fails the deployment ("Unable to find Route by key").
+    assert set(route_settings) <= set(routes)
+    auth_posts = [route for route in routes if route.startswith("POST /auth/")]
+    assert auth_posts
+    for route in auth_posts:
+        settings = route_settings[route]
+        assert 0 < settings["ThrottlingBurstLimit"] < default["ThrottlingBurstLimit"], route
+        assert 0 < settings["ThrottlingRateLimit"] < default["ThrottlingRateLimit"], route
+
+
+def test_api_access_logs() -> None:
+    access = API["AccessLogSettings"]
+    (log_group_id,) = referenced_ids(access["DestinationArn"])
+    assert RESOURCES[log_group_id]["Type"] == "AWS::Logs::LogGroup"
+    assert RESOURCES[log_group_id]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    log_format = json.loads(access["Format"])
+    assert {"requestId", "routeKey", "status"} <= set(log_format)
+    assert "authorization" not in access["Format"].lower()
+
+
+def test_outputs_include_the_api_url() -> None:
+    value = DOC["Outputs"]["ApiUrl"]["Value"]
+    assert API_ID in referenced_ids(value)
+    assert literal_text(value).startswith("https://")
+
+
+def test_layer_is_built_for_python313() -> None:
+    layer = RESOURCES["SharedLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == [{"Ref": "Architecture"}]
+
+
+# --- suppressions ----------------------------------------------------------------------------------------------
+
+
+def test_every_checkov_skip_says_why() -> None:
+    for name, resource in RESOURCES.items():
+        skips = resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+        ids = [skip["id"] for skip in skips]
+        assert len(ids) == len(set(ids)), f"{name} skips a check twice"
+        for skip in skips:
+            assert CHECK_ID.match(skip["id"]), (name, skip)
+            assert isinstance(skip.get("comment"), str) and len(skip["comment"].strip()) >= 20, (name, skip)
+            assert skip["id"] not in NEVER_SKIPPED, f"{name} suppresses {skip['id']}, which the template satisfies"
+
+
+# --- the tools, offline (slower) -------------------------------------------------------------------------------
+
+BIN = Path(sys.executable).parent
+
+
+def run_tool(*args: str) -> subprocess.CompletedProcess[str]:
+    tool = BIN / args[0]
+    assert tool.exists(), f"{tool} is missing: run `make install`"
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
+    return subprocess.run(  # noqa: S603 (fixed arguments, tools from our own venv)
+        [str(tool), *args[1:]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+
+
+def test_sam_validate_lint() -> None:
+    result = run_tool("sam", "validate", "--lint", "--template-file", str(TEMPLATE))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint() -> None:
+    result = run_tool("cfn-lint", str(TEMPLATE))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_checkov_has_no_failed_checks() -> None:
+    result = run_tool(
+        "checkov", "--compact", "--skip-download", "--framework", "cloudformation", "-f", str(TEMPLATE), "-o", "json"
+    )
+    report = json.loads(result.stdout)
+    reports = report if isinstance(report, list) else [report]
+    (cloudformation,) = [r for r in reports if r["check_type"] == "cloudformation"]
+    summary = cloudformation["summary"]
+    failed = cloudformation["results"].get("failed_checks", [])
+    assert summary["failed"] == 0, [(c["check_id"], c["resource"]) for c in failed]
+    assert summary["parsing_errors"] == 0
+    assert summary["passed"] > 0
+    assert summary["resource_count"] == len(RESOURCES), "checkov did not scan every resource"
+    for check in cloudformation["results"].get("skipped_checks", []):
+        assert check["check_result"].get("suppress_comment", "").strip(), check["check_id"]
+    assert result.returncode == 0, result.stderr
