@@ -13,8 +13,9 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--aws-port", type=int, default=5000)
+    parser.add_argument("--schedule-every", type=float, default=60, help="seconds between scheduled runs (0: never)")
     args = parser.parse_args()
-    stack = LocalStack(args.host, args.port, args.aws_port).start()
+    stack = LocalStack(args.host, args.port, args.aws_port, schedule_every=args.schedule_every).start()
     assert stack.gateway is not None
     routes = sorted(f"{r.key:<34} -> {f.spec.logical_id}" for r, f in stack.gateway.routes)
     print(f"Media Platform API  {stack.api_url}", flush=True)
@@ -22,6 +23,7 @@ def main() -> None:
     print(f"OpenAPI             {stack.api_url}/openapi.json", flush=True)
     print(f"AWS emulator (moto) {stack.aws_url}  (AWS_ENDPOINT_URL for the AWS CLI or boto3)", flush=True)
     print("Routes from template.yaml:\n  " + "\n  ".join(routes), flush=True)
+    print("Event sources:\n  " + "\n  ".join(stack.triggers()), flush=True)
     print("Ctrl-C stops.", flush=True)
     try:
         threading.Event().wait()

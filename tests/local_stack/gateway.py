@@ -53,15 +53,17 @@ class LambdaContext:
 @dataclass
 class LoadedFunction:
     spec: Function
-    app: FastAPI
+    app: FastAPI | None  # None for functions driven by queues or schedules
     handler: Any
 
     @classmethod
     def load(cls, spec: Function) -> LoadedFunction:
         module = importlib.import_module(spec.module)
-        return cls(spec=spec, app=module.app, handler=getattr(module, spec.attribute))
+        return cls(spec=spec, app=getattr(module, "app", None), handler=getattr(module, spec.attribute))
 
     def code_routes(self) -> set[Route]:
+        if self.app is None:
+            return set()
         # Read from the OpenAPI document: it lists every operation, however routers are nested.
         paths = self.app.openapi().get("paths", {})
         return {Route(method.upper(), path) for path, operations in paths.items() for method in operations}
@@ -71,7 +73,8 @@ class LoadedFunction:
         if not hasattr(_thread_state, "loop"):
             _thread_state.loop = asyncio.new_event_loop()
             asyncio.set_event_loop(_thread_state.loop)
-        context = LambdaContext(self.spec.logical_id, self.spec.memory_mb, event["requestContext"]["requestId"])
+        request_id = event.get("requestContext", {}).get("requestId") or str(uuid.uuid4())
+        context = LambdaContext(self.spec.logical_id, self.spec.memory_mb, request_id)
         result: dict[str, Any] = self.handler(event, context)
         return result
 
@@ -96,6 +99,8 @@ def merged_openapi(functions: list[LoadedFunction], title: str) -> dict[str, Any
     document: dict[str, Any] = {"openapi": "3.1.0", "info": {"title": title, "version": "1.0.0"}, "paths": {}}
     components: dict[str, dict[str, Any]] = {}
     for function in sorted(functions, key=lambda f: f.spec.logical_id):
+        if function.app is None:
+            continue
         spec = function.app.openapi()
         for path, operations in spec.get("paths", {}).items():
             document["paths"].setdefault(path, {}).update(operations)

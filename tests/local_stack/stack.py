@@ -13,6 +13,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from tests.local_stack import resources
 from tests.local_stack.gateway import Gateway, LoadedFunction
 from tests.local_stack.template import TEMPLATE, Template
+from tests.local_stack.triggers import QueuePoller, Scheduler, schedule_seconds, scheduled_event
 
 REGION = "us-east-1"
 LOCAL_ENV = {
@@ -28,9 +29,17 @@ LOCAL_ENV = {
 
 class LocalStack:
     def __init__(
-        self, host: str = "127.0.0.1", api_port: int = 3000, aws_port: int = 0, template_path: Path = TEMPLATE
+        self,
+        host: str = "127.0.0.1",
+        api_port: int = 3000,
+        aws_port: int = 0,
+        template_path: Path = TEMPLATE,
+        schedule_every: float | None = None,
     ) -> None:
         self.host, self.api_port, self.aws_port = host, api_port, aws_port
+        self.schedule_every = schedule_every  # None: each schedule's own rate; 0: only on demand (tests)
+        self.functions: dict[str, LoadedFunction] = {}
+        self._threads: list[QueuePoller | Scheduler] = []
         self.template = Template.load(template_path)
         self._moto: ThreadedMotoServer | None = None
         self._server: BaseWSGIServer | None = None
@@ -46,20 +55,49 @@ class LocalStack:
         return f"http://{self.host}:{self.aws_port}"
 
     def start(self) -> LocalStack:
+        self._set_env(stack_environment(self.template))  # before the emulator starts: it reads some of it
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
         self._moto.start()
         self.aws_port = self._moto.get_host_and_port()[1]
-        functions = self.template.functions()
-        self._set_env({**stack_environment(self.template), "AWS_ENDPOINT_URL": self.aws_url})
+        self._set_env({"AWS_ENDPOINT_URL": self.aws_url})
         resources.provision(self.template, REGION)
         _forget_cached_clients()
-        self.gateway = Gateway([LoadedFunction.load(f) for f in functions])
+        self.functions = {f.logical_id: LoadedFunction.load(f) for f in self.template.functions()}
+        self.gateway = Gateway(list(self.functions.values()))
         self._server = make_server(self.host, self.api_port, self.gateway, threaded=True)
         self.api_port = self._server.server_port
         threading.Thread(target=self._server.serve_forever, daemon=True, name="local-api").start()
+        self._start_triggers()
         return self
 
+    def _start_triggers(self) -> None:
+        for function in self.functions.values():
+            for event in function.spec.events.values():
+                props = event.get("Properties", {})
+                if event["Type"] == "SQS":
+                    queue = props["Queue"]["Fn::GetAtt"][0]
+                    self._threads.append(QueuePoller(function, self.template, queue, int(props.get("BatchSize", 10))))
+                elif event["Type"] in {"Schedule", "ScheduleV2"} and self.schedule_every != 0:
+                    every = self.schedule_every or schedule_seconds(
+                        props.get("Schedule") or props["ScheduleExpression"]
+                    )
+                    self._threads.append(Scheduler(function, every))
+        for thread in self._threads:
+            thread.start()
+
+    def run_scheduled(self, logical_id: str) -> Any:
+        """Runs a scheduled function now, with the event EventBridge would send."""
+        function = self.functions[logical_id]
+        return function.invoke(scheduled_event(function))
+
+    def triggers(self) -> list[str]:
+        return [thread.name for thread in self._threads]
+
     def stop(self) -> None:
+        for thread in self._threads:
+            thread.stopping.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
         if self._server:
             self._server.shutdown()
             self._server.server_close()

@@ -88,8 +88,35 @@ class Template:
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {name: r for name, r in self.resources.items() if r.get("Type") == resource_type}
 
+    ACCOUNT_ID = "123456789012"  # moto's default account
+    REGION = "us-east-1"
+    _NAME_PROPERTIES = ("BucketName", "QueueName", "TableName", "Name")
+
     def physical_name(self, logical_id: str) -> str:
+        """The resource's own name where the template sets one, else stack name + logical id."""
+        props = self.resources.get(logical_id, {}).get("Properties", {})
+        for prop in self._NAME_PROPERTIES:
+            if prop in props:
+                return str(self.resolve(props[prop]))
         return f"{self.stack_name}-{logical_id}"
+
+    def arn(self, logical_id: str) -> str:
+        name = self.physical_name(logical_id)
+        kind = self.resources[logical_id]["Type"]
+        if kind == "AWS::SQS::Queue":
+            return f"arn:aws:sqs:{self.REGION}:{self.ACCOUNT_ID}:{name}"
+        if kind == "AWS::S3::Bucket":
+            return f"arn:aws:s3:::{name}"
+        if kind == "AWS::DynamoDB::Table":
+            return f"arn:aws:dynamodb:{self.REGION}:{self.ACCOUNT_ID}:table/{name}"
+        return f"arn:aws:local:{self.REGION}:{self.ACCOUNT_ID}:{name}"
+
+    def resolve_list(self, value: Any) -> list[str]:
+        """A list property, or a CommaDelimitedList parameter referenced with !Ref."""
+        if isinstance(value, dict) and "Ref" in value and isinstance(self.parameters.get(value["Ref"]), (list, str)):
+            default = self.parameters[value["Ref"]]
+            return default if isinstance(default, list) else [v.strip() for v in str(default).split(",")]
+        return [str(self.resolve(v)) for v in value]
 
     def resolve(self, value: Any) -> Any:
         """Resolves the intrinsics used in environment variables to local names and parameter defaults."""
@@ -98,14 +125,24 @@ class Template:
             if key == "Ref":
                 if arg in self.parameters:
                     return self._parameter(arg)
-                return {"AWS::StackName": self.stack_name, "AWS::Region": "us-east-1"}.get(arg) or self.physical_name(
-                    arg
-                )
+                pseudo = {
+                    "AWS::StackName": self.stack_name,
+                    "AWS::Region": self.REGION,
+                    "AWS::AccountId": self.ACCOUNT_ID,
+                    "AWS::Partition": "aws",
+                    "AWS::URLSuffix": "amazonaws.com",
+                }
+                return pseudo.get(arg) or self.physical_name(arg)
             if key == "Fn::Sub":
-                return re.sub(r"\$\{([\w:.]+)\}", lambda m: str(self.resolve({"Ref": m.group(1)})), arg)
+                return re.sub(r"\$\{([\w:.]+)\}", lambda m: str(self._sub_variable(m.group(1))), arg)
             if key == "Fn::GetAtt":
-                return f"arn:aws:local:us-east-1:000000000000:{self.physical_name(arg[0])}"
+                return self.arn(arg[0])
         return value
+
+    def _sub_variable(self, name: str) -> Any:
+        if name.endswith(".Arn"):
+            return self.arn(name.removesuffix(".Arn"))
+        return self.resolve({"Ref": name})
 
     def _parameter(self, name: str) -> str:
         value = self.parameters[name]

@@ -36,6 +36,7 @@ def require_role(*roles: Role) -> Callable[..., Coroutine[Any, Any, Claims]]:
 
 Caller = Annotated[Claims, Depends(current_caller)]
 Admin = Annotated[Claims, Depends(require_role(Role.ADMIN))]
+Uploader = Annotated[Claims, Depends(require_role(Role.ADMIN, Role.EDITOR))]
 
 
 FORM = "application/x-www-form-urlencoded"

@@ -58,8 +58,10 @@ def _s3() -> Any:
     import boto3
     from botocore.config import Config
 
-    # SigV4 and virtual-hosted addressing: boto3 would otherwise presign with SigV2.
-    config = Config(signature_version="s3v4", s3={"addressing_style": "virtual"}, **_CLIENT_CONFIG)
+    # SigV4, or boto3 presigns with SigV2. Virtual-hosted addressing on AWS; the local emulator answers on an IP
+    # address, where only path-style URLs resolve.
+    style = "path" if get_settings().local_endpoint else "virtual"
+    config = Config(signature_version="s3v4", s3={"addressing_style": style}, **_CLIENT_CONFIG)  # type: ignore[arg-type]
     return boto3.client("s3", region_name=get_settings().region, config=config)
 
 

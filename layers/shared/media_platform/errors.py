@@ -34,6 +34,10 @@ class Conflict(DomainError):
 class InvalidInput(DomainError):
     status, title, type_slug = 422, "Invalid input", "invalid-input"
 
+    def __init__(self, detail: str, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.field = field
+
 
 class _RetryLater(DomainError):
     def __init__(self, detail: str, retry_after: int) -> None:

@@ -86,3 +86,113 @@ class User(BaseModel):
 
     def public(self) -> UserOut:
         return UserOut(id=self.id, email=self.email, role=self.role, created_at=self.created_at)
+
+
+class MediaStatus(StrEnum):
+    PENDING_UPLOAD = "pending_upload"
+    READY = "ready"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    DELETED = "deleted"
+
+
+def check_content_type(value: str) -> str:
+    from media_platform.sniffing import ALLOWED_CONTENT_TYPES
+
+    content_type = value.strip().lower()
+    if content_type not in ALLOWED_CONTENT_TYPES:
+        raise ValueError(f"must be one of {', '.join(sorted(ALLOWED_CONTENT_TYPES))}")
+    return content_type
+
+
+class CreateMedia(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    filename: str = Field(min_length=1, max_length=255, description="Kept as metadata only; never shapes the key.")
+    content_type: Annotated[str, Field(max_length=100, examples=["video/mp4"]), AfterValidator(check_content_type)]
+    size_bytes: int = Field(gt=0, description="Exact size of the file to upload, in bytes.")
+    multipart: bool = Field(default=False, description="Ask for a multipart upload (sizes of at least 5 MiB).")
+
+
+class UpdateMedia(Strict):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+
+
+class CompletedPart(Strict):
+    part_number: int = Field(ge=1, le=10000)
+    etag: str = Field(min_length=1, max_length=200)
+
+
+class CompleteUpload(Strict):
+    parts: list[CompletedPart] = Field(min_length=1, max_length=10000)
+
+
+class MediaOut(BaseModel):
+    id: str
+    title: str
+    description: str | None = None
+    filename: str
+    content_type: str
+    size_bytes: int
+    status: MediaStatus
+    owner_id: str
+    created_at: datetime
+    updated_at: datetime
+    failure_reason: str | None = None
+    detected_type: str | None = None
+    etag: str | None = None
+
+
+class PostUpload(BaseModel):
+    method: str = "POST"
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+
+
+class PartUpload(BaseModel):
+    part_number: int
+    url: str
+
+
+class MultipartUpload(BaseModel):
+    method: str = "multipart"
+    upload_id: str
+    part_size: int
+    parts: list[PartUpload]
+    expires_at: datetime
+
+
+class CreatedMedia(BaseModel):
+    media: MediaOut
+    upload: PostUpload | MultipartUpload
+
+
+class MediaPage(BaseModel):
+    items: list[MediaOut]
+    next_cursor: str | None = None
+
+
+class Media(BaseModel):
+    """An asset as stored. The object key and upload id stay inside the service (see `public`)."""
+
+    id: str
+    title: str
+    description: str | None = None
+    filename: str
+    content_type: str
+    size_bytes: int
+    status: MediaStatus
+    owner_id: str
+    object_key: str
+    created_at: datetime
+    updated_at: datetime
+    upload_expires_at: int
+    upload_id: str | None = None
+    failure_reason: str | None = None
+    detected_type: str | None = None
+    etag: str | None = None
+
+    def public(self) -> MediaOut:
+        return MediaOut.model_validate(self.model_dump(exclude={"object_key", "upload_expires_at", "upload_id"}))

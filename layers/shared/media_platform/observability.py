@@ -1,7 +1,25 @@
-"""One Logger, Tracer and Metrics per execution environment; the service name and namespace come from Globals."""
+"""One Logger, Tracer and Metrics per execution environment (service name and namespace come from Globals), and
+the decorator stack every Lambda handler wears."""
+
+from collections.abc import Callable
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def instrumented(handler: Handler, correlation_id_path: str | None = None) -> Handler:
+    """Tracer, then Logger (with the correlation id taken from the event), then Metrics with the cold-start metric."""
+
+    @tracer.capture_lambda_handler(capture_response=False)
+    @logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+        return handler(event, context)
+
+    return lambda_handler  # type: ignore[no-any-return]

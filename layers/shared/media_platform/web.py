@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -16,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from media_platform.errors import DomainError
-from media_platform.observability import logger, metrics, tracer
+from media_platform.observability import Handler, instrumented, logger
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://media-platform.dev/problems/"
@@ -30,7 +29,9 @@ def problem(status: int, title: str, detail: str, slug: str, **extra: Any) -> JS
 
 async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    response = problem(exc.status, exc.title, exc.detail, exc.type_slug)
+    field = getattr(exc, "field", None)
+    extra = {"errors": [{"field": field, "message": exc.detail, "type": "value_error"}]} if field else {}
+    response = problem(exc.status, exc.title, exc.detail, exc.type_slug, **extra)
     response.headers.update(exc.headers or {})
     return response
 
@@ -157,15 +158,8 @@ def _document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def lambda_entry(app: FastAPI) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The Lambda handler: Mangum (lifespan off) wrapped by Tracer, Logger with the correlation id, and Metrics."""
+def lambda_entry(app: FastAPI) -> Handler:
+    """The Lambda handler: Mangum (lifespan off) inside the shared Powertools decorator stack."""
     # problem+json is text too: without it Mangum would base64-encode every error body.
     asgi = Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM_JSON])
-
-    @tracer.capture_lambda_handler(capture_response=False)
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-    @metrics.log_metrics(capture_cold_start_metric=True)
-    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return asgi(event, context)
-
-    return lambda_handler  # type: ignore[no-any-return]
+    return instrumented(asgi, correlation_paths.API_GATEWAY_HTTP)

@@ -1,0 +1,26 @@
+"""POST /media: create an asset and get presigned upload instructions (admins and editors)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header
+
+from media_platform import idempotency, uploads
+from media_platform.auth import Uploader
+from media_platform.models import CreatedMedia, CreateMedia
+from media_platform.web import build_app, lambda_entry, problem_responses
+
+router = APIRouter(tags=["media"])
+
+
+@router.post("/media", status_code=201, responses=problem_responses(401, 403, 409, 503))
+async def create_media(
+    body: CreateMedia,
+    caller: Uploader,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
+) -> CreatedMedia:
+    payload = uploads.idempotency_payload(caller, idempotency_key or "", body)
+    return idempotency.once(idempotency_key, payload, lambda: uploads.create_upload(caller, body), CreatedMedia)
+
+
+app = build_app(router)
+lambda_handler = lambda_entry(app)

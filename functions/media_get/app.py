@@ -1,0 +1,19 @@
+"""GET /media/{media_id}: one asset the caller may see."""
+
+from fastapi import APIRouter
+
+from media_platform import catalog
+from media_platform.auth import Caller
+from media_platform.models import MediaOut
+from media_platform.web import build_app, lambda_entry, problem_responses
+
+router = APIRouter(tags=["media"])
+
+
+@router.get("/media/{media_id}", responses=problem_responses(401, 404, 503))
+async def get_media(media_id: str, caller: Caller) -> MediaOut:
+    return catalog.get_media(caller, media_id)
+
+
+app = build_app(router)
+lambda_handler = lambda_entry(app)

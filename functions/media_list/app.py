@@ -1,0 +1,26 @@
+"""GET /media: the media the caller may see, newest first, cursor-paginated."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from media_platform import catalog
+from media_platform.auth import Caller
+from media_platform.models import MediaPage, MediaStatus
+from media_platform.web import build_app, lambda_entry, problem_responses
+
+router = APIRouter(tags=["media"])
+
+
+@router.get("/media", responses=problem_responses(401, 503))
+async def list_media(
+    caller: Caller,
+    status: MediaStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> MediaPage:
+    return catalog.list_media(caller, status, limit, cursor)
+
+
+app = build_app(router)
+lambda_handler = lambda_entry(app)

@@ -1,0 +1,19 @@
+"""PATCH /media/{media_id}: change the title or description (the owner or an admin)."""
+
+from fastapi import APIRouter
+
+from media_platform import catalog
+from media_platform.auth import Uploader
+from media_platform.models import MediaOut, UpdateMedia
+from media_platform.web import build_app, lambda_entry, problem_responses
+
+router = APIRouter(tags=["media"])
+
+
+@router.patch("/media/{media_id}", responses=problem_responses(401, 403, 404, 503))
+async def update_media(media_id: str, body: UpdateMedia, caller: Uploader) -> MediaOut:
+    return catalog.update_media(caller, media_id, body)
+
+
+app = build_app(router)
+lambda_handler = lambda_entry(app)

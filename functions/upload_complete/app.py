@@ -1,0 +1,19 @@
+"""POST /media/{media_id}/upload/complete: complete a multipart upload (the owner or an admin)."""
+
+from fastapi import APIRouter
+
+from media_platform import uploads
+from media_platform.auth import Uploader
+from media_platform.models import CompleteUpload, MediaOut
+from media_platform.web import build_app, lambda_entry, problem_responses
+
+router = APIRouter(tags=["media"])
+
+
+@router.post("/media/{media_id}/upload/complete", status_code=202, responses=problem_responses(401, 403, 404, 409, 503))
+async def complete_upload(media_id: str, body: CompleteUpload, caller: Uploader) -> MediaOut:
+    return uploads.complete_upload(caller, media_id, body)
+
+
+app = build_app(router)
+lambda_handler = lambda_entry(app)

@@ -1,0 +1,23 @@
+"""S3 ObjectCreated notifications, through SQS: verify each upload (size and magic bytes) and settle its asset.
+Failed records are reported as partial batch failures, so only they are retried (then dead-lettered)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from media_platform import uploads
+from media_platform.observability import instrumented
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> None:
+    uploads.process_notification(record.body)
+
+
+def handle(event: dict[str, Any], context: Any) -> Any:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+
+
+lambda_handler = instrumented(handle)

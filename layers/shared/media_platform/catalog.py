@@ -1,0 +1,99 @@
+"""Use cases of managing media: list, read, edit and delete assets."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import UTC, datetime
+from typing import Any
+
+from media_platform import access
+from media_platform.dal import media as media_table
+from media_platform.dal import objects
+from media_platform.errors import InvalidInput, NotFound
+from media_platform.models import MediaOut, MediaPage, MediaStatus, Role, UpdateMedia
+from media_platform.observability import logger
+from media_platform.pagination import decode_cursor, encode_cursor
+from media_platform.tokens import Claims
+
+_READY = {":ready": {"S": MediaStatus.READY.value}}
+_DELETED = {":deleted": {"S": MediaStatus.DELETED.value}}
+
+
+def _listing_filter(caller: Claims, status: MediaStatus | None) -> tuple[str | None, dict[str, Any]] | None:
+    """The filter that leaves only what the caller may see, or None when nothing of that status is visible."""
+    me = {":me": {"S": caller.subject}}
+    if caller.role == Role.ADMIN:
+        return (None, {}) if status else ("#status <> :deleted", _DELETED)
+    if caller.role == Role.VIEWER or status == MediaStatus.DELETED:
+        return (None, {}) if status == MediaStatus.READY else None
+    if status == MediaStatus.READY:
+        return None, {}
+    if status:
+        return "owner_id = :me", me
+    return "(owner_id = :me OR #status = :ready) AND #status <> :deleted", {**me, **_READY, **_DELETED}
+
+
+def list_media(caller: Claims, status: MediaStatus | None, limit: int, cursor: str | None) -> MediaPage:
+    if caller.role == Role.VIEWER and status is None:
+        status = MediaStatus.READY
+    visible = _listing_filter(caller, status)
+    if visible is None:
+        return MediaPage(items=[])
+    index = "by_status" if status else "by_creation"
+    found, last_key = media_table.query_page(
+        status=status,
+        filter_expression=visible[0],
+        filter_values=visible[1],
+        limit=limit,
+        start_key=decode_cursor(cursor, media_table.CURSOR_KEYS[index]),
+    )
+    return MediaPage(items=[m.public() for m in found], next_cursor=encode_cursor(last_key))
+
+
+def get_media(caller: Claims, media_id: str) -> MediaOut:
+    return access.find_visible(caller, media_id).public()
+
+
+def update_media(caller: Claims, media_id: str, changes: UpdateMedia) -> MediaOut:
+    fields = changes.model_dump(exclude_unset=True)
+    if not fields:
+        raise InvalidInput("Send at least one of title, description.", field="body")
+    if fields.get("title", "") is None:
+        raise InvalidInput("The title cannot be removed.", field="body.title")
+    media = access.find_manageable(caller, media_id)
+    updated = media_table.transition(
+        media,
+        {s for s in MediaStatus if s != MediaStatus.DELETED},
+        **fields,
+        updated_at=datetime.now(UTC),
+    )
+    return updated.public()
+
+
+def delete_media(caller: Claims, media_id: str) -> None:
+    """Marks the asset deleted, then removes its object. Repeating it is harmless and finishes a half-done delete."""
+    try:
+        media = access.find_manageable(caller, media_id)
+    except NotFound:
+        media = _own_deleted(caller, media_id)
+    if media.status != MediaStatus.DELETED:
+        # Deleted meanwhile by another request: finish the object clean-up below all the same.
+        with suppress(media_table.StaleState):
+            media_table.transition(
+                media,
+                {s for s in MediaStatus if s != MediaStatus.DELETED},
+                status=MediaStatus.DELETED,
+                updated_at=datetime.now(UTC),
+            )
+        if media.upload_id and media.status == MediaStatus.PENDING_UPLOAD:
+            objects.abort_multipart(media.object_key, media.upload_id)
+    objects.delete(media.object_key)
+    logger.info("Media deleted", extra={"media_id": media.id})
+
+
+def _own_deleted(caller: Claims, media_id: str) -> Any:
+    """An owner deleting again sees the same success, not a 404 for the asset they just deleted."""
+    media = media_table.get(media_id)
+    if media and media.status == MediaStatus.DELETED and access.can_manage(caller, media):
+        return media
+    raise NotFound("No such media.")

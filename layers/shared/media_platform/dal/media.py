@@ -1,0 +1,166 @@
+"""The media table: one item per asset, keyed by `media_id`. Two sparse-free GSIs list assets newest first:
+`MediaByStatus` (status, created_at) and `MediaByCreation` (kind, created_at). Every state change is conditional
+on the state the caller saw, so concurrent or repeated deliveries cannot move an asset backwards."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from media_platform import clients
+from media_platform.dal.dynamo import busy_on_throttle, error_code
+from media_platform.models import Media, MediaStatus
+from media_platform.settings import get_settings
+
+BY_STATUS_INDEX = "MediaByStatus"
+BY_CREATION_INDEX = "MediaByCreation"
+CURSOR_KEYS = {"by_status": {"media_id", "status", "created_at"}, "by_creation": {"media_id", "kind", "created_at"}}
+
+
+class StaleState(Exception):
+    """The asset is no longer in the state the caller expected (another delivery or request got there first)."""
+
+
+def _table() -> str:
+    return get_settings().media_table
+
+
+def _key(media_id: str) -> dict[str, Any]:
+    return {"media_id": {"S": media_id}}
+
+
+_OPTIONAL = ("description", "upload_id", "failure_reason", "detected_type", "etag")
+
+
+def _to_item(media: Media) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        **_key(media.id),
+        "kind": {"S": "media"},
+        "title": {"S": media.title},
+        "filename": {"S": media.filename},
+        "content_type": {"S": media.content_type},
+        "size_bytes": {"N": str(media.size_bytes)},
+        "status": {"S": media.status.value},
+        "owner_id": {"S": media.owner_id},
+        "object_key": {"S": media.object_key},
+        "created_at": {"S": media.created_at.isoformat()},
+        "updated_at": {"S": media.updated_at.isoformat()},
+        "upload_expires_at": {"N": str(media.upload_expires_at)},
+    }
+    for name in _OPTIONAL:
+        if (value := getattr(media, name)) is not None:
+            item[name] = {"S": value}
+    return item
+
+
+def _from_item(item: dict[str, Any]) -> Media:
+    return Media(
+        id=item["media_id"]["S"],
+        title=item["title"]["S"],
+        filename=item["filename"]["S"],
+        content_type=item["content_type"]["S"],
+        size_bytes=int(item["size_bytes"]["N"]),
+        status=MediaStatus(item["status"]["S"]),
+        owner_id=item["owner_id"]["S"],
+        object_key=item["object_key"]["S"],
+        created_at=datetime.fromisoformat(item["created_at"]["S"]),
+        updated_at=datetime.fromisoformat(item["updated_at"]["S"]),
+        upload_expires_at=int(item["upload_expires_at"]["N"]),
+        **{name: item[name]["S"] for name in _OPTIONAL if name in item},
+    )
+
+
+def put_new(media: Media) -> None:
+    with busy_on_throttle():
+        clients.dynamodb().put_item(
+            TableName=_table(), Item=_to_item(media), ConditionExpression="attribute_not_exists(media_id)"
+        )
+
+
+def get(media_id: str) -> Media | None:
+    with busy_on_throttle():
+        item = clients.dynamodb().get_item(TableName=_table(), Key=_key(media_id), ConsistentRead=True).get("Item")
+    return _from_item(item) if item else None
+
+
+def transition(media: Media, expected: set[MediaStatus], **changes: Any) -> Media:
+    """Applies `changes` (status and details) only if the asset is still in one of the `expected` states."""
+    updated = media.model_copy(update=changes)
+    sets, removes, values = [], [], {}
+    names = {"#status": "status"}
+    for field, value in changes.items():
+        placeholder = "#status" if field == "status" else field
+        if value is None:
+            removes.append(placeholder)
+            continue
+        sets.append(f"{placeholder} = :{field}")
+        values[f":{field}"] = _to_item(updated)[field]
+    states = {f":expected{i}": {"S": s.value} for i, s in enumerate(sorted(expected))}
+    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    try:
+        with busy_on_throttle():
+            clients.dynamodb().update_item(
+                TableName=_table(),
+                Key=_key(media.id),
+                UpdateExpression=expression,
+                ConditionExpression=f"#status IN ({', '.join(states)})",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={**values, **states},
+            )
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            raise StaleState(media.id) from exc
+        raise
+    return updated
+
+
+def query_page(
+    *,
+    status: MediaStatus | None,
+    filter_expression: str | None,
+    filter_values: dict[str, Any],
+    limit: int,
+    start_key: dict[str, Any] | None,
+) -> tuple[list[Media], dict[str, Any] | None]:
+    """One page newest first, from the status index when a status is given, else from the creation index."""
+    names = {"#status": "status"}
+    if status is not None:
+        query: dict[str, Any] = {
+            "IndexName": BY_STATUS_INDEX,
+            "KeyConditionExpression": "#status = :status",
+            "ExpressionAttributeValues": {":status": {"S": status.value}, **filter_values},
+        }
+    else:
+        query = {
+            "IndexName": BY_CREATION_INDEX,
+            "KeyConditionExpression": "kind = :kind",
+            "ExpressionAttributeValues": {":kind": {"S": "media"}, **filter_values},
+        }
+    if filter_expression:
+        query["FilterExpression"] = filter_expression
+    if "#status" in (query["KeyConditionExpression"] + (filter_expression or "")):
+        query["ExpressionAttributeNames"] = names
+    if start_key:
+        query["ExclusiveStartKey"] = start_key
+    with busy_on_throttle():
+        page = clients.dynamodb().query(TableName=_table(), ScanIndexForward=False, Limit=limit, **query)
+    return [_from_item(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
+
+
+def pending_expired_before(epoch: int) -> list[Media]:
+    """Every asset still waiting for its upload after its upload window closed."""
+    found: list[Media] = []
+    start_key: dict[str, Any] | None = None
+    while True:
+        page, start_key = query_page(
+            status=MediaStatus.PENDING_UPLOAD,
+            filter_expression="upload_expires_at < :now",
+            filter_values={":now": {"N": str(epoch)}},
+            limit=100,
+            start_key=start_key,
+        )
+        found += page
+        if not start_key:
+            return found

@@ -1,0 +1,49 @@
+"""Idempotency-Key support (Powertools Idempotency, DynamoDB-backed): a repeated key with the same body returns the
+first response; the same key with another body is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from media_platform import clients
+from media_platform.errors import Conflict, InvalidInput
+from media_platform.settings import get_settings
+
+KEY_TTL_SECONDS = 24 * 3600
+
+
+def once[T: BaseModel](key: str | None, payload: dict[str, Any], produce: Callable[[], T], model: type[T]) -> T:
+    if key is None:
+        return produce()
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
+    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table, boto3_client=clients.dynamodb())
+    config = IdempotencyConfig(
+        event_key_jmespath="[caller, key]",
+        payload_validation_jmespath="body",
+        expires_after_seconds=KEY_TTL_SECONDS,
+    )
+
+    @idempotent_function(data_keyword_argument="payload", persistence_store=persistence, config=config)  # type: ignore[untyped-decorator]
+    def run(payload: dict[str, Any]) -> dict[str, Any]:
+        return produce().model_dump(mode="json")
+
+    try:
+        return model.model_validate(run(payload=payload))
+    except IdempotencyValidationError:
+        raise InvalidInput(
+            "This Idempotency-Key was already used with a different request body.", field="header.idempotency-key"
+        ) from None
+    except IdempotencyAlreadyInProgressError:
+        raise Conflict("A request with this Idempotency-Key is still in progress; retry shortly.") from None

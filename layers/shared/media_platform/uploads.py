@@ -1,0 +1,222 @@
+"""Use cases of uploading: create an asset with presigned upload instructions, complete or abort a multipart upload,
+verify what S3 says arrived, and expire uploads that never came."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote_plus
+
+from media_platform import access
+from media_platform.dal import media as media_table
+from media_platform.dal import objects
+from media_platform.errors import Conflict, InvalidInput
+from media_platform.models import (
+    CompleteUpload,
+    CreatedMedia,
+    CreateMedia,
+    Media,
+    MediaOut,
+    MediaStatus,
+    MultipartUpload,
+    PartUpload,
+    PostUpload,
+)
+from media_platform.observability import logger
+from media_platform.settings import get_settings
+from media_platform.sniffing import SNIFF_BYTES, detect_kind, matches
+from media_platform.tokens import Claims
+
+MiB = 1024**2
+MIN_PART_BYTES = 5 * MiB  # S3's minimum for every part but the last
+MAX_PARTS = 1000  # keeps the answer (one presigned URL a part) well under Lambda's 6 MB response limit
+KEY_PREFIX = "uploads/"
+_KEY = re.compile(r"^uploads/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+# Completing a multipart upload may come a while after the last part: the asset stays pending this much longer.
+MULTIPART_COMPLETION_GRACE_SECONDS = 3600
+# An upload that lands just before its URL expires still needs its notification processed before expiry.
+EXPIRY_GRACE_SECONDS = 900
+
+
+def part_size_for(size_bytes: int) -> int:
+    """The smallest whole-MiB part size (at least 5 MiB) that needs no more than MAX_PARTS parts."""
+    return max(MIN_PART_BYTES, math.ceil(size_bytes / MAX_PARTS / MiB) * MiB)
+
+
+def create_upload(caller: Claims, request: CreateMedia) -> CreatedMedia:
+    """One DynamoDB write; presigning is local. A multipart upload also starts the upload in S3."""
+    settings = get_settings()
+    if request.size_bytes > settings.upload_max_bytes:
+        raise InvalidInput(f"size_bytes must be at most {settings.upload_max_bytes}.", field="body.size_bytes")
+    multipart = request.multipart or request.size_bytes > settings.upload_post_max_bytes
+    if multipart and request.size_bytes < MIN_PART_BYTES:
+        raise InvalidInput("A multipart upload needs at least 5 MiB (5242880 bytes).", field="body.size_bytes")
+    media_id = str(uuid.uuid4())
+    key = f"{KEY_PREFIX}{media_id}"  # made by the server: the filename never shapes a key
+    now = datetime.now(UTC)
+    ttl = settings.upload_url_expiry_seconds
+    expires_at = int(now.timestamp()) + ttl
+    upload: PostUpload | MultipartUpload
+    upload_id = None
+    if multipart:
+        upload_id = objects.start_multipart(key, request.content_type)
+        part_size = part_size_for(request.size_bytes)
+        upload = MultipartUpload(
+            upload_id=upload_id,
+            part_size=part_size,
+            parts=[
+                PartUpload(part_number=n, url=objects.presigned_part_url(key, upload_id, n, ttl))
+                for n in range(1, math.ceil(request.size_bytes / part_size) + 1)
+            ],
+            expires_at=datetime.fromtimestamp(expires_at, UTC),
+        )
+    else:
+        post = objects.presigned_post(key, request.content_type, request.size_bytes, ttl)
+        upload = PostUpload(url=post["url"], fields=post["fields"], expires_at=datetime.fromtimestamp(expires_at, UTC))
+    media = Media(
+        id=media_id,
+        title=request.title,
+        description=request.description,
+        filename=request.filename,
+        content_type=request.content_type,
+        size_bytes=request.size_bytes,
+        status=MediaStatus.PENDING_UPLOAD,
+        owner_id=caller.subject,
+        object_key=key,
+        created_at=now,
+        updated_at=now,
+        upload_expires_at=expires_at + (MULTIPART_COMPLETION_GRACE_SECONDS if multipart else 0),
+        upload_id=upload_id,
+    )
+    media_table.put_new(media)
+    logger.info("Upload created", extra={"media_id": media_id, "multipart": multipart})
+    return CreatedMedia(media=media.public(), upload=upload)
+
+
+def _pending_multipart(caller: Claims, media_id: str) -> Media:
+    media = access.find_manageable(caller, media_id)
+    if media.status != MediaStatus.PENDING_UPLOAD or not media.upload_id:
+        raise Conflict("This media has no multipart upload in progress.")
+    return media
+
+
+def complete_upload(caller: Claims, media_id: str, request: CompleteUpload) -> MediaOut:
+    """Completes the multipart upload; S3's notification then verifies the object, as for any upload."""
+    media = _pending_multipart(caller, media_id)
+    numbers = [part.part_number for part in request.parts]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise InvalidInput("Parts must be numbered 1, 2, 3, ... in order.", field="body.parts")
+    assert media.upload_id is not None
+    objects.complete_multipart(media.object_key, media.upload_id, [(p.part_number, p.etag) for p in request.parts])
+    return media.public()
+
+
+def abort_upload(caller: Claims, media_id: str) -> None:
+    """Aborts the multipart upload and fails the asset. Repeating it is harmless."""
+    media = access.find_manageable(caller, media_id)
+    if media.status == MediaStatus.FAILED and media.upload_id:
+        return
+    media = _pending_multipart(caller, media_id)
+    assert media.upload_id is not None
+    _fail(media, "The upload was aborted.")
+    objects.abort_multipart(media.object_key, media.upload_id)
+
+
+def media_id_from_key(key: str) -> str | None:
+    found = _KEY.match(key)
+    return found.group(1) if found else None
+
+
+def process_notification(body: str) -> None:
+    """One SQS message from S3: verify every object it reports. Safe to repeat (S3 delivers at least once)."""
+    message = json.loads(body)
+    if message.get("Event") == "s3:TestEvent":
+        return
+    for record in message.get("Records", []):
+        if str(record.get("eventName", "")).startswith("ObjectCreated"):
+            verify_upload(unquote_plus(record["s3"]["object"]["key"]))
+
+
+def verify_upload(key: str) -> None:
+    media_id = media_id_from_key(key)
+    if media_id is None:
+        logger.warning("Ignoring an object outside the upload keys")
+        return
+    media = media_table.get(media_id)
+    if media is None or media.status in {MediaStatus.FAILED, MediaStatus.DELETED, MediaStatus.EXPIRED}:
+        objects.delete(key)  # nothing may be served from it: finish any half-done clean-up
+        return
+    if media.status == MediaStatus.READY:
+        return  # a duplicate delivery
+    head = objects.head(key)
+    if head is None:
+        return  # deleted meanwhile
+    size = int(head["ContentLength"])
+    if size != media.size_bytes:
+        _fail(media, f"The uploaded file has {size} bytes, but {media.size_bytes} were declared.")
+        objects.delete(key)
+        return
+    kind = detect_kind(objects.read_head(key, SNIFF_BYTES))
+    if not matches(media.content_type, kind):
+        _fail(media, f"The uploaded file is not {media.content_type} (detected: {kind or 'unknown'}).")
+        objects.delete(key)
+        return
+    try:
+        media_table.transition(
+            media,
+            {MediaStatus.PENDING_UPLOAD},
+            status=MediaStatus.READY,
+            etag=str(head.get("ETag", "")).strip('"') or None,
+            detected_type=kind,
+            updated_at=datetime.now(UTC),
+        )
+        logger.info("Upload verified", extra={"media_id": media_id, "detected_type": kind})
+    except media_table.StaleState:
+        verify_upload(key)  # another delivery moved it first: act on the state it left
+
+
+def _fail(media: Media, reason: str) -> None:
+    try:
+        media_table.transition(
+            media,
+            {MediaStatus.PENDING_UPLOAD},
+            status=MediaStatus.FAILED,
+            failure_reason=reason,
+            updated_at=datetime.now(UTC),
+        )
+        logger.info("Upload failed verification", extra={"media_id": media.id, "reason": reason})
+    except media_table.StaleState:
+        logger.info("Upload already settled", extra={"media_id": media.id})
+
+
+def expire_stale_uploads(now: float | None = None) -> int:
+    """Marks `expired` every asset whose upload window closed with no object verified; returns how many."""
+    cutoff = int(time.time() if now is None else now) - EXPIRY_GRACE_SECONDS
+    expired = 0
+    for media in media_table.pending_expired_before(cutoff):
+        try:
+            media_table.transition(
+                media,
+                {MediaStatus.PENDING_UPLOAD},
+                status=MediaStatus.EXPIRED,
+                failure_reason="No upload arrived before the upload URL expired.",
+                updated_at=datetime.now(UTC),
+            )
+        except media_table.StaleState:
+            continue
+        if media.upload_id:
+            objects.abort_multipart(media.object_key, media.upload_id)
+        objects.delete(media.object_key)
+        expired += 1
+    logger.info("Expired stale uploads", extra={"count": expired})
+    return expired
+
+
+def idempotency_payload(caller: Claims, key: str, request: CreateMedia) -> dict[str, Any]:
+    """What Powertools Idempotency hashes: the key per caller, and the body it validates on replay."""
+    return {"caller": caller.subject, "key": key, "body": request.model_dump(mode="json")}

@@ -1,0 +1,109 @@
+"""The event sources besides HTTP: SQS queues polled into their function (as Lambda's event source mapping does,
+with partial batch failures), and schedules run on a timer or on demand."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from typing import Any
+
+import boto3
+
+from tests.local_stack.gateway import LoadedFunction
+from tests.local_stack.template import Template
+
+RETRY_DELAY_SECONDS = 2  # a failed record comes back this soon locally (AWS: the queue's visibility timeout)
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+    }
+
+
+class QueuePoller(threading.Thread):
+    def __init__(self, function: LoadedFunction, template: Template, queue_logical_id: str, batch_size: int) -> None:
+        super().__init__(daemon=True, name=f"poll-{function.spec.logical_id}")
+        self.function, self.batch_size = function, batch_size
+        self.queue_arn = template.arn(queue_logical_id)
+        self.queue_name = template.physical_name(queue_logical_id)
+        self.stopping = threading.Event()
+        self.idle = threading.Event()
+
+    def run(self) -> None:
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.get_queue_url(QueueName=self.queue_name)["QueueUrl"]
+        while not self.stopping.is_set():
+            try:
+                self.poll_once(sqs, url)
+            except Exception:
+                time.sleep(RETRY_DELAY_SECONDS)
+
+    def poll_once(self, sqs: Any, url: str) -> None:
+        received = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=min(self.batch_size, 10), WaitTimeSeconds=1, AttributeNames=["All"]
+        )
+        messages = received.get("Messages", [])
+        self.idle.set() if not messages else self.idle.clear()
+        if not messages:
+            return
+        result = self.function.invoke(sqs_event(messages, self.queue_arn)) or {}
+        failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        for message in messages:
+            if message["MessageId"] in failed:
+                sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=RETRY_DELAY_SECONDS
+                )
+            else:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def schedule_seconds(expression: str) -> int:
+    """`rate(15 minutes)` -> 900. Cron expressions run hourly locally."""
+    found = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expression.strip())
+    if not found:
+        return 3600
+    unit = {"minute": 60, "hour": 3600, "day": 86400}[found.group(2).rstrip("s")]
+    return int(found.group(1)) * unit
+
+
+def scheduled_event(function: LoadedFunction) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "local-schedule",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": "us-east-1",
+        "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{function.spec.logical_id}"],
+        "detail": {},
+    }
+
+
+class Scheduler(threading.Thread):
+    def __init__(self, function: LoadedFunction, every_seconds: float) -> None:
+        super().__init__(daemon=True, name=f"schedule-{function.spec.logical_id}")
+        self.function, self.every_seconds = function, every_seconds
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.every_seconds):
+            try:
+                self.function.invoke(scheduled_event(self.function))
+            except Exception:  # noqa: S112 (the next tick tries again, as EventBridge would retry)
+                continue
