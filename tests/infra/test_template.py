@@ -84,13 +84,26 @@ def test_template_declares_functions() -> None:
 
 
 @pytest.mark.parametrize("function_id", sorted(FUNCTIONS))
-def test_function_is_served_by_the_http_api(function_id: str) -> None:
-    events = FUNCTIONS[function_id]["Properties"]["Events"]
-    http = [e for e in events.values() if e["Type"] == "HttpApi"]
-    assert http, f"{function_id} has no HttpApi event"
-    for event in http:
-        assert event["Properties"]["ApiId"] == {"Ref": API_ID}
-        assert event["Properties"]["Path"].startswith("/")
+def test_function_has_one_kind_of_trigger_wired_safely(function_id: str) -> None:
+    events = list(FUNCTIONS[function_id]["Properties"]["Events"].values())
+    assert events and len({e["Type"] for e in events}) == 1, function_id
+    for event in events:
+        props = event["Properties"]
+        if event["Type"] == "HttpApi":
+            assert props["ApiId"] == {"Ref": API_ID}
+            assert props["Path"].startswith("/")
+        elif event["Type"] == "SQS":
+            # Only failed records are retried, and the queue dead-letters what keeps failing.
+            assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"], function_id
+            (queue_id,) = referenced_ids(props["Queue"])
+            redrive = RESOURCES[queue_id]["Properties"]["RedrivePolicy"]
+            assert referenced_ids(redrive["deadLetterTargetArn"]), function_id
+            assert int(redrive["maxReceiveCount"]) >= 1
+        elif event["Type"] == "Schedule":
+            assert props["RetryPolicy"]["MaximumRetryAttempts"] >= 1, function_id
+            assert props["DeadLetterConfig"], function_id
+        else:
+            pytest.fail(f"{function_id}: unexpected trigger {event['Type']}")
 
 
 @pytest.mark.parametrize("function_id", sorted(FUNCTIONS))
@@ -150,9 +163,18 @@ def test_function_statements_are_least_privilege(function_id: str) -> None:
         services = {action.split(":", 1)[0] for action in actions}
         assert len(services) == 1, f"{function_id}: one service per statement keeps resources honest"
         (service,) = services
-        expected_type = {"dynamodb": "AWS::DynamoDB::Table", "secretsmanager": "AWS::SecretsManager::Secret"}[service]
+        expected_type = {
+            "dynamodb": "AWS::DynamoDB::Table",
+            "secretsmanager": "AWS::SecretsManager::Secret",
+            "s3": "AWS::S3::Bucket",
+        }[service]
         for resource in resources:
-            assert resource != "*" and "*" not in literal_text(resource), f"{function_id}: wildcard {resource}"
+            text = literal_text(resource)
+            if service == "s3":
+                # Object actions are scoped to the upload prefix: the only wildcard is the object name.
+                assert text.endswith(".Arn}/uploads/*") and text.count("*") == 1, f"{function_id}: {text}"
+            else:
+                assert resource != "*" and "*" not in text, f"{function_id}: wildcard {resource}"
             targets = referenced_ids(resource)
             assert targets, f"{function_id}: {resource!r} names no resource of this stack"
             assert all(RESOURCES[t]["Type"] == expected_type for t in targets), (function_id, resource)
@@ -199,6 +221,9 @@ def test_globals_set_powertools_environment() -> None:
 # --- data ------------------------------------------------------------------------------------------------------
 
 
+RETAINED_TABLES = {"UsersTable", "MediaTable"}  # the idempotency table holds one-day records only
+
+
 def test_tables_are_plain_dynamodb_tables() -> None:
     # checkov runs no checks on SimpleTable, and it cannot have PITR.
     assert not TPL.of_type("AWS::Serverless::SimpleTable")
@@ -209,8 +234,11 @@ def test_tables_are_plain_dynamodb_tables() -> None:
         assert props["BillingMode"] == "PAY_PER_REQUEST", name
         assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
         assert props["SSESpecification"]["SSEEnabled"] is True, name
-        assert table["DeletionPolicy"] == "Retain", name
-        assert table["UpdateReplacePolicy"] == "Retain", name
+        if name in RETAINED_TABLES:
+            assert table["DeletionPolicy"] == "Retain", name
+            assert table["UpdateReplacePolicy"] == "Retain", name
+    assert RETAINED_TABLES <= set(tables)
+    assert RESOURCES["IdempotencyTable"]["Properties"]["TimeToLiveSpecification"]["Enabled"] is True
 
 
 def test_jwt_secret_is_generated_and_long() -> None:
@@ -326,3 +354,62 @@ def test_checkov_has_no_failed_checks() -> None:
     for check in cloudformation["results"].get("skipped_checks", []):
         assert check["check_result"].get("suppress_comment", "").strip(), check["check_id"]
     assert result.returncode == 0, result.stderr
+
+
+# --- media storage --------------------------------------------------------------------------------------------
+
+BUCKET = RESOURCES["MediaBucket"]["Properties"]
+
+
+def test_the_bucket_blocks_public_access_and_is_encrypted() -> None:
+    assert all(BUCKET["PublicAccessBlockConfiguration"][k] is True for k in BUCKET["PublicAccessBlockConfiguration"])
+    assert len(BUCKET["PublicAccessBlockConfiguration"]) == 4
+    rule = BUCKET["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
+    assert RESOURCES["MediaBucket"]["DeletionPolicy"] == "Retain"
+
+
+def test_the_bucket_refuses_plain_http() -> None:
+    policy = RESOURCES["MediaBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "MediaBucket"}
+    (deny,) = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_the_bucket_aborts_incomplete_multipart_uploads_after_a_day() -> None:
+    rules = BUCKET["LifecycleConfiguration"]["Rules"]
+    assert any(
+        r["Status"] == "Enabled" and r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1 for r in rules
+    )
+
+
+def test_bucket_cors_names_the_configured_origins_and_only_upload_and_playback_methods() -> None:
+    (rule,) = BUCKET["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedOrigins"] == {"Ref": "CorsAllowedOrigins"}
+    assert set(rule["AllowedMethods"]) == {"POST", "PUT", "GET", "HEAD"}
+    assert "ETag" in rule["ExposedHeaders"]
+    assert "Range" in rule["AllowedHeaders"]
+
+
+def test_uploads_notify_the_queue_that_feeds_the_processor() -> None:
+    (notification,) = BUCKET["NotificationConfiguration"]["QueueConfigurations"]
+    assert notification["Event"] == "s3:ObjectCreated:*"
+    assert referenced_ids(notification["Queue"]) == {"UploadsQueue"}
+    assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "uploads/"}]
+    processor_queue = FUNCTIONS["UploadProcessorFunction"]["Properties"]["Events"]["Uploads"]["Properties"]["Queue"]
+    assert referenced_ids(processor_queue) == {"UploadsQueue"}
+
+
+def test_only_the_media_bucket_may_send_to_the_queue() -> None:
+    (statement,) = RESOURCES["UploadsQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    source = literal_text(statement["Condition"]["ArnEquals"]["aws:SourceArn"])
+    assert source.endswith(literal_text(BUCKET["BucketName"]).replace("${AWS::StackName}", "${AWS::StackName}"))
+
+
+def test_upload_limits_and_expiry_are_parameters_with_the_documented_defaults() -> None:
+    params = DOC["Parameters"]
+    assert int(params["UploadPostMaxBytes"]["Default"]) == 100 * 1024**2
+    assert int(params["UploadMaxBytes"]["Default"]) == 50 * 1024**3
+    assert int(params["UploadUrlExpirySeconds"]["Default"]) == 15 * 60

@@ -1,0 +1,185 @@
+"""Uploads end to end: POST /media over HTTP, the bytes straight to the emulator's S3 with the presigned request,
+S3 -> SQS -> the real upload processor, and the asset's state read back over HTTP."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+
+from tests.e2e.conftest import Member
+from tests.local_stack import LocalStack
+
+MEDIA = Path(__file__).resolve().parents[1] / "fixtures" / "media"
+MiB = 1024**2
+SAMPLES = {
+    "sample.mp4": "video/mp4",
+    "sample.mov": "video/quicktime",
+    "sample.webm": "video/webm",
+    "sample.mkv": "video/x-matroska",
+    "sample.mp3": "audio/mpeg",
+    "sample.m4a": "audio/mp4",
+    "sample.aac": "audio/aac",
+    "sample.wav": "audio/wav",
+    "sample.ogg": "audio/ogg",
+    "sample.flac": "audio/flac",
+}
+
+
+def create(api: httpx.Client, who: Member, content_type: str, size: int, **extra: Any) -> dict[str, Any]:
+    body = {"title": "Clip", "filename": "clip.bin", "content_type": content_type, "size_bytes": size, **extra}
+    response = api.post("/media", json=body, headers=who.auth)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def post_upload(upload: dict[str, Any], data: bytes, content_type: str) -> None:
+    response = httpx.post(upload["url"], data=upload["fields"], files={"file": ("clip", data, content_type)})
+    assert response.status_code in (200, 201, 204), response.text
+
+
+def wait_until_settled(api: httpx.Client, who: Member, media_id: str, timeout: float = 20) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        media: dict[str, Any] = api.get(f"/media/{media_id}", headers=who.auth).json()
+        if media["status"] != "pending_upload" or time.monotonic() > deadline:
+            return media
+        time.sleep(0.2)
+
+
+def object_exists(stack: LocalStack, media_id: str) -> bool:
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=stack.aws_url)
+    listed = s3.list_objects_v2(Bucket=bucket(stack), Prefix=f"uploads/{media_id}")
+    return bool(listed.get("KeyCount"))
+
+
+def bucket(stack: LocalStack) -> str:
+    return stack.template.physical_name("MediaBucket")
+
+
+@pytest.mark.parametrize(("sample", "content_type"), sorted(SAMPLES.items()))
+def test_a_real_file_uploaded_with_the_presigned_post_becomes_ready(
+    api: httpx.Client, editor: Member, sample: str, content_type: str
+) -> None:
+    data = (MEDIA / sample).read_bytes()
+    created = create(api, editor, content_type, len(data))
+
+    post_upload(created["upload"], data, content_type)
+
+    media = wait_until_settled(api, editor, created["media"]["id"])
+    assert media["status"] == "ready", media
+    assert media["size_bytes"] == len(data) and media["detected_type"]
+
+
+@pytest.mark.parametrize("impostor", ["not-video.html", "not-video.elf"])
+def test_a_renamed_non_media_file_fails_and_its_object_is_deleted(
+    api: httpx.Client, editor: Member, local_stack: LocalStack, impostor: str
+) -> None:
+    data = (MEDIA / impostor).read_bytes()
+    created = create(api, editor, "video/mp4", len(data))
+
+    post_upload(created["upload"], data, "video/mp4")
+
+    media = wait_until_settled(api, editor, created["media"]["id"])
+    assert media["status"] == "failed" and "not video/mp4" in media["failure_reason"]
+    assert not object_exists(local_stack, media["id"])
+
+
+def test_a_size_mismatch_fails(api: httpx.Client, editor: Member, local_stack: LocalStack) -> None:
+    data = (MEDIA / "sample.mp3").read_bytes()
+    created = create(api, editor, "audio/mpeg", len(data) + 100)  # moto does not enforce the policy's range
+
+    post_upload(created["upload"], data, "audio/mpeg")
+
+    media = wait_until_settled(api, editor, created["media"]["id"])
+    assert media["status"] == "failed" and "declared" in media["failure_reason"]
+    assert not object_exists(local_stack, media["id"])
+
+
+def test_a_duplicate_notification_changes_nothing(api: httpx.Client, editor: Member, local_stack: LocalStack) -> None:
+    data = (MEDIA / "sample.wav").read_bytes()
+    created = create(api, editor, "audio/wav", len(data))
+    post_upload(created["upload"], data, "audio/wav")
+    ready = wait_until_settled(api, editor, created["media"]["id"])
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=local_stack.aws_url)
+    queue = sqs.get_queue_url(QueueName=local_stack.template.physical_name("UploadsQueue"))["QueueUrl"]
+    key = f"uploads%2F{ready['id']}"
+    record = {
+        "eventName": "ObjectCreated:Post",
+        "s3": {"bucket": {"name": bucket(local_stack)}, "object": {"key": key}},
+    }
+
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"Records": [record]}))
+    deadline = time.monotonic() + 10
+    while (
+        int(
+            sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"][
+                "ApproximateNumberOfMessages"
+            ]
+        )
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.2)
+    time.sleep(1)
+
+    assert api.get(f"/media/{ready['id']}", headers=editor.auth).json() == ready
+
+
+def test_a_multipart_upload_of_two_5_mib_parts_becomes_ready(api: httpx.Client, editor: Member) -> None:
+    header = (MEDIA / "sample.mp4").read_bytes()
+    data = header + b"\0" * (10 * MiB - len(header))
+    created = create(api, editor, "video/mp4", len(data), multipart=True)
+    upload = created["upload"]
+    assert upload["method"] == "multipart" and upload["part_size"] == 5 * MiB and len(upload["parts"]) == 2
+
+    etags = []
+    for part in upload["parts"]:
+        start = (part["part_number"] - 1) * upload["part_size"]
+        response = httpx.put(part["url"], content=data[start : start + upload["part_size"]])
+        assert response.status_code == 200, response.text
+        etags.append({"part_number": part["part_number"], "etag": response.headers["ETag"]})
+    completed = api.post(f"/media/{created['media']['id']}/upload/complete", json={"parts": etags}, headers=editor.auth)
+
+    assert completed.status_code == 202, completed.text
+    media = wait_until_settled(api, editor, created["media"]["id"])
+    assert media["status"] == "ready" and media["size_bytes"] == 10 * MiB
+
+
+def test_an_upload_that_never_comes_expires(api: httpx.Client, editor: Member, local_stack: LocalStack) -> None:
+    created = create(api, editor, "video/mp4", 1000)
+    table = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url=local_stack.aws_url).Table(
+        local_stack.template.physical_name("MediaTable")
+    )
+    table.update_item(
+        Key={"media_id": created["media"]["id"]},
+        UpdateExpression="SET upload_expires_at = :past",
+        ExpressionAttributeValues={":past": int(time.time()) - 3600},
+    )
+
+    local_stack.run_scheduled("UploadExpiryFunction")
+
+    media = api.get(f"/media/{created['media']['id']}", headers=editor.auth).json()
+    assert media["status"] == "expired"
+
+
+def test_roles_and_ownership_over_http(api: httpx.Client, editor: Member, other_editor: Member, viewer: Member) -> None:
+    pending = create(api, editor, "video/mp4", 1000)["media"]["id"]
+    body = {"title": "Mine", "filename": "a.mp4", "content_type": "video/mp4", "size_bytes": 10}
+
+    assert api.post("/media", json=body, headers=viewer.auth).status_code == 403
+    assert api.post("/media", json=body).status_code == 401
+    assert api.get(f"/media/{pending}", headers=other_editor.auth).status_code == 404
+    assert api.patch(f"/media/{pending}", json={"title": "x"}, headers=other_editor.auth).status_code == 404
+    assert api.delete(f"/media/{pending}", headers=other_editor.auth).status_code == 404
+    assert api.get(f"/media/{pending}", headers=viewer.auth).status_code == 404
+    assert api.get("/media/not-a-uuid", headers=editor.auth).status_code == 404
+    listed = api.get("/media", params={"limit": 100}, headers=viewer.auth).json()["items"]
+    assert all(item["status"] == "ready" for item in listed)
+    assert api.delete(f"/media/{pending}", headers=editor.auth).status_code == 204
+    assert api.delete(f"/media/{pending}", headers=editor.auth).status_code == 204
