@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import json
 import threading
+from pathlib import Path
 
 from tests.local_stack.stack import LocalStack
+from tests.local_stack.template import ROOT
+
+
+def write_sam_env(stack: LocalStack) -> Path:
+    """An env-vars file for `sam local start-api` / `invoke` that points every function at this emulator."""
+    variables = {"AWS_ENDPOINT_URL": stack.aws_url, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    document = {f.logical_id: {**f.environment, **variables} for f in stack.template.functions()}
+    path = ROOT / ".aws-sam" / "local-env.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    return path
 
 
 def main() -> None:
@@ -24,6 +37,8 @@ def main() -> None:
     print(f"AWS emulator (moto) {stack.aws_url}  (AWS_ENDPOINT_URL for the AWS CLI or boto3)", flush=True)
     print("Routes from template.yaml:\n  " + "\n  ".join(routes), flush=True)
     print("Event sources:\n  " + "\n  ".join(stack.triggers()), flush=True)
+    env_file = write_sam_env(stack)
+    print(f"sam local env-vars  {env_file}  (sam local start-api --env-vars ... --docker-network host)", flush=True)
     print("Ctrl-C stops.", flush=True)
     try:
         threading.Event().wait()

@@ -1,0 +1,49 @@
+"""`make dev`'s entry point: it starts, says where everything is, serves /docs, and stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+
+from tests.local_stack.template import ROOT
+
+
+def test_the_dev_server_serves_docs_and_stops_on_ctrl_c() -> None:
+    env = {**os.environ, "PYTHONPATH": "layers/shared:.", "PYTHONUNBUFFERED": "1"}
+    env.pop("AWS_ENDPOINT_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.local_stack", "--port", "0", "--aws-port", "0", "--schedule-every", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        banner = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            banner.append(line)
+            if "Ctrl-C stops." in line or not line:
+                break
+        text = "".join(banner)
+        api_url = re.search(r"Media Platform API\s+(http://\S+)", text)
+        assert api_url, text
+        assert "Swagger UI" in text and "POST /media" in text and "poll-UploadProcessorFunction" in text
+
+        docs = httpx.get(f"{api_url.group(1)}/docs", timeout=10)
+        assert docs.status_code == 200 and "swagger-ui" in docs.text
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
