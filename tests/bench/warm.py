@@ -1,0 +1,232 @@
+"""Warm requests in this process, AWS stubbed: the handler called many times with its event, DynamoDB, S3 and
+Secrets Manager replaced by in-memory fakes through `media_platform.clients.override`."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from tests.bench.targets import ADMIN_EMAIL, ADMIN_ID, CREATED_AT, TARGET_EMAIL, TARGET_ID, Target
+
+SIGNING_KEY = "k" * 64
+ROUNDS = 5
+REAL_BCRYPT_REQUESTS = 3
+STAND_IN_HASH = "$2b$12$" + "x" * 53
+
+
+class FakeDynamoDB:
+    """The users table's items in a dict that never changes, so every request takes the same path (a signup always
+    succeeds, a role change always changes the role); every other table is empty."""
+
+    def __init__(self, admin_hash: str) -> None:
+        self.users_table = os.environ.get("USERS_TABLE", "")
+
+        def user(user_id: str, email: str, role: str, password_hash: str) -> dict[str, Any]:
+            return {
+                "pk": {"S": f"USER#{user_id}"},
+                "kind": {"S": "user"},
+                "id": {"S": user_id},
+                "email": {"S": email},
+                "role": {"S": role},
+                "password_hash": {"S": password_hash},
+                "created_at": {"S": CREATED_AT},
+            }
+
+        admin = user(ADMIN_ID, ADMIN_EMAIL, "admin", admin_hash)
+        viewer = user(TARGET_ID, TARGET_EMAIL, "viewer", STAND_IN_HASH)
+        self.items: dict[str, dict[str, Any]] = {
+            "ADMINS": {"pk": {"S": "ADMINS"}, "admin_count": {"N": "1"}},
+            f"USER#{ADMIN_ID}": admin,
+            f"USER#{TARGET_ID}": viewer,
+            f"EMAIL#{ADMIN_EMAIL}": {"pk": {"S": f"EMAIL#{ADMIN_EMAIL}"}, "user_id": {"S": ADMIN_ID}},
+            f"EMAIL#{TARGET_EMAIL}": {"pk": {"S": f"EMAIL#{TARGET_EMAIL}"}, "user_id": {"S": TARGET_ID}},
+        }
+        self.users = [admin, viewer]
+
+    def get_item(self, *, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
+        item = self.items.get(Key["pk"]["S"]) if TableName == self.users_table and "pk" in Key else None
+        return {"Item": item} if item else {}
+
+    def query(self, *, TableName: str, Limit: int = 100, **_: Any) -> dict[str, Any]:
+        found = self.users[:Limit] if TableName == self.users_table else []
+        return {"Items": found, "Count": len(found)}
+
+    def transact_write_items(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+    def put_item(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+    def delete_item(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+    def update_item(self, **_: Any) -> dict[str, Any]:
+        return {"Attributes": {"failures": {"N": "1"}}}
+
+    def __getattr__(self, name: str) -> Callable[..., dict[str, Any]]:
+        """Any other call succeeds with an empty answer (reported statuses show when that was not enough)."""
+        return _empty
+
+
+class FakeSecrets:
+    def get(self, name: str, max_age: int = 0) -> str:
+        return SIGNING_KEY
+
+
+class FakeS3:
+    """Presigning is local work, so a real client (dummy credentials, never sending) does it; any call that would
+    reach S3 answers empty."""
+
+    def __init__(self) -> None:
+        import boto3
+        from botocore.config import Config
+
+        config = Config(signature_version="s3v4", s3={"addressing_style": "virtual"})
+        self._signer = boto3.client("s3", region_name="us-east-1", config=config)
+        self.generate_presigned_url = self._signer.generate_presigned_url
+        self.generate_presigned_post = self._signer.generate_presigned_post
+
+    def __getattr__(self, name: str) -> Callable[..., dict[str, Any]]:
+        return _empty
+
+
+def _empty(*_: Any, **__: Any) -> dict[str, Any]:
+    return {}
+
+
+class Context:
+    function_name = "bench"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:bench"
+    aws_request_id = "bench-request"
+    log_group_name = "/aws/lambda/bench"
+    log_stream_name = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+@dataclass
+class WarmResult:
+    per_request_us: float
+    status: int | None
+    bcrypt_bound: bool = False
+    real_bcrypt_ms: float = 0.0  # per request, bcrypt included, when bcrypt_bound
+
+
+@contextmanager
+def stubbed_aws(environment: dict[str, str], admin_hash: str) -> Iterator[None]:
+    """The functions' environment, the fakes, and log lines sent to /dev/null (still formatted, as in Lambda)."""
+    from media_platform import clients
+    from media_platform.settings import get_settings
+
+    saved = {name: os.environ.get(name) for name in [*environment, "AWS_ENDPOINT_URL"]}
+    os.environ.update(environment)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    get_settings.cache_clear()
+    clients.reset()
+    clients.override("dynamodb", FakeDynamoDB(admin_hash))
+    clients.override("s3", FakeS3())
+    clients.override("secrets", FakeSecrets())
+    from media_platform.observability import logger
+
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    with open(os.devnull, "w") as devnull:
+        previous = handler.setStream(devnull)
+        try:
+            yield
+        finally:
+            handler.setStream(previous or sys.stdout)
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            get_settings.cache_clear()
+            clients.reset()
+
+
+def access_token() -> str:
+    """An admin token signed with the fake key (call inside `stubbed_aws`)."""
+    from media_platform import tokens
+    from media_platform.models import Role
+
+    return tokens.issue(tokens.TokenKind.ACCESS, ADMIN_ID, Role.ADMIN, ttl_seconds=3600)
+
+
+def _per_request_us(call: Callable[[], Any], iterations: int) -> float:
+    for _ in range(max(1, iterations // 20)):  # warm-up: caches, first-call paths
+        call()
+    size = max(1, iterations // ROUNDS)
+    rounds = []
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        for _ in range(size):
+            call()
+        rounds.append((time.perf_counter() - started) / size)
+    return statistics.median(rounds) * 1e6
+
+
+@contextmanager
+def _counting_bcrypt(counter: list[int]) -> Iterator[None]:
+    import bcrypt
+
+    originals = bcrypt.hashpw, bcrypt.checkpw
+
+    def hashpw(*args: Any) -> bytes:
+        counter[0] += 1
+        return originals[0](*args)
+
+    def checkpw(*args: Any) -> bool:
+        counter[0] += 1
+        return originals[1](*args)
+
+    bcrypt.hashpw, bcrypt.checkpw = hashpw, checkpw  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        bcrypt.hashpw, bcrypt.checkpw = originals  # type: ignore[assignment]
+
+
+@contextmanager
+def _without_bcrypt() -> Iterator[None]:
+    """media_platform.passwords' hash and check replaced by instant stand-ins that accept every password."""
+    from media_platform import passwords
+
+    originals = passwords.hash_password, passwords.verify_password
+    passwords.hash_password = lambda password: STAND_IN_HASH  # type: ignore[assignment]
+    passwords.verify_password = lambda password, stored_hash: True  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        passwords.hash_password, passwords.verify_password = originals  # type: ignore[assignment]
+
+
+def run_warm(target: Target, token: str, iterations: int) -> WarmResult:
+    """Per-request time of the warm handler; for a function that runs bcrypt, with bcrypt stubbed out (the real
+    per-request time, bcrypt included, comes from a few extra requests)."""
+    handler = getattr(importlib.import_module(target.warm_module), target.attribute)
+    event, context = target.event(token), Context()
+    calls = [0]
+    with _counting_bcrypt(calls):
+        status = handler(event, context).get("statusCode")
+    if not calls[0]:
+        return WarmResult(_per_request_us(lambda: handler(event, context), iterations), status)
+    started = time.perf_counter()
+    for _ in range(REAL_BCRYPT_REQUESTS):
+        handler(event, context)
+    real_ms = (time.perf_counter() - started) / REAL_BCRYPT_REQUESTS * 1000
+    with _without_bcrypt():
+        status = handler(event, context).get("statusCode")
+        per_request = _per_request_us(lambda: handler(event, context), iterations)
+    return WarmResult(per_request, status, bcrypt_bound=True, real_bcrypt_ms=real_ms)
