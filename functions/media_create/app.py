@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Request
 
 from media_platform import idempotency, uploads
 from media_platform.auth import Uploader
@@ -16,10 +16,13 @@ router = APIRouter(tags=["media"])
 async def create_media(
     body: CreateMedia,
     caller: Uploader,
+    request: Request,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
 ) -> CreatedMedia:
     payload = uploads.idempotency_payload(caller, idempotency_key or "", body)
-    return idempotency.once(idempotency_key, payload, lambda: uploads.create_upload(caller, body), CreatedMedia)
+    context = request.scope.get("aws.context")  # Mangum passes the Lambda context along
+    create = lambda: uploads.create_upload(caller, body)  # noqa: E731
+    return idempotency.once(idempotency_key, payload, create, CreatedMedia, context)
 
 
 app = build_app(router)

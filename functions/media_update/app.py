@@ -10,7 +10,7 @@ from media_platform.web import build_app, lambda_entry, problem_responses
 router = APIRouter(tags=["media"])
 
 
-@router.patch("/media/{media_id}", responses=problem_responses(401, 403, 404, 503))
+@router.patch("/media/{media_id}", responses=problem_responses(401, 403, 404, 409, 503))
 async def update_media(media_id: str, body: UpdateMedia, caller: Uploader) -> MediaOut:
     return catalog.update_media(caller, media_id, body)
 

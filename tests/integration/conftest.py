@@ -71,3 +71,49 @@ def log_in(invoke: Invoke) -> Callable[[str], str]:
         return str(reply.body["access_token"])
 
     return call
+
+
+@dataclass
+class Member:
+    id: str
+    token: str
+
+
+@dataclass
+class Team:
+    """One signed-in user of each role, plus a second editor to test ownership against."""
+
+    admin: Member
+    editor: Member
+    other_editor: Member
+    viewer: Member
+
+
+@pytest.fixture
+def team(
+    invoke: Invoke, sign_up: Callable[[str], Reply], log_in: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> Team:
+    """Signed up, promoted and logged in through the real handlers. The first signup is the admin; the editors are
+    promoted with users_update. bcrypt runs at its minimum cost here: these users serve tests of other things."""
+    from media_platform import passwords
+
+    monkeypatch.setattr(passwords, "BCRYPT_COST", 4)
+    names = ("admin", "editor", "other-editor", "viewer")
+    ids = {name: sign_up(f"{name}@example.com").body["id"] for name in names}
+    admin_token = log_in("admin@example.com")
+    for name in ("editor", "other-editor"):
+        promoted = invoke(
+            "users_update",
+            token=admin_token,
+            body={"role": "editor"},
+            path=f"/users/{ids[name]}",
+            path_params={"user_id": ids[name]},
+        )
+        assert promoted.status == 200, promoted.body
+    tokens = {name: log_in(f"{name}@example.com") for name in names[1:]}
+    return Team(
+        admin=Member(ids["admin"], admin_token),
+        editor=Member(ids["editor"], tokens["editor"]),
+        other_editor=Member(ids["other-editor"], tokens["other-editor"]),
+        viewer=Member(ids["viewer"], tokens["viewer"]),
+    )

@@ -24,12 +24,18 @@ def can_manage(caller: Claims, media: Media) -> bool:
     return caller.role == Role.ADMIN or (caller.role == Role.EDITOR and media.owner_id == caller.subject)
 
 
+def is_media_id(value: str) -> bool:
+    """Ids are UUIDs; anything else never reaches DynamoDB (which refuses keys over 2 KB)."""
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
 def find_visible(caller: Claims, media_id: str) -> Media:
     """The asset, or NotFound when it does not exist, the id is malformed, or the caller may not see it."""
-    try:
-        uuid.UUID(media_id)
-    except ValueError:
-        raise NotFound("No such media.") from None
+    if not is_media_id(media_id):
+        raise NotFound("No such media.")
     media = media_table.get(media_id)
     if media is None or not can_see(caller, media):
         raise NotFound("No such media.")

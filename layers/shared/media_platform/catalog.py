@@ -9,7 +9,7 @@ from typing import Any
 from media_platform import access
 from media_platform.dal import media as media_table
 from media_platform.dal import objects
-from media_platform.errors import InvalidInput, NotFound
+from media_platform.errors import Conflict, InvalidInput, NotFound
 from media_platform.models import MediaOut, MediaPage, MediaStatus, Role, UpdateMedia
 from media_platform.observability import logger
 from media_platform.pagination import decode_cursor, encode_cursor
@@ -61,12 +61,15 @@ def update_media(caller: Claims, media_id: str, changes: UpdateMedia) -> MediaOu
     if fields.get("title", "") is None:
         raise InvalidInput("The title cannot be removed.", field="body.title")
     media = access.find_manageable(caller, media_id)
-    updated = media_table.transition(
-        media,
-        {s for s in MediaStatus if s != MediaStatus.DELETED},
-        **fields,
-        updated_at=datetime.now(UTC),
-    )
+    try:
+        updated = media_table.transition(
+            media,
+            {s for s in MediaStatus if s != MediaStatus.DELETED},
+            **fields,
+            updated_at=datetime.now(UTC),
+        )
+    except media_table.StaleState:
+        raise Conflict("Deleted media cannot be changed.") from None
     return updated.public()
 
 
@@ -93,7 +96,7 @@ def delete_media(caller: Claims, media_id: str) -> None:
 
 def _own_deleted(caller: Claims, media_id: str) -> Any:
     """An owner deleting again sees the same success, not a 404 for the asset they just deleted."""
-    media = media_table.get(media_id)
+    media = media_table.get(media_id) if access.is_media_id(media_id) else None
     if media and media.status == MediaStatus.DELETED and access.can_manage(caller, media):
         return media
     raise NotFound("No such media.")

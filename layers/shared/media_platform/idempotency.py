@@ -15,7 +15,11 @@ from media_platform.settings import get_settings
 KEY_TTL_SECONDS = 24 * 3600
 
 
-def once[T: BaseModel](key: str | None, payload: dict[str, Any], produce: Callable[[], T], model: type[T]) -> T:
+def once[T: BaseModel](
+    key: str | None, payload: dict[str, Any], produce: Callable[[], T], model: type[T], lambda_context: Any = None
+) -> T:
+    """`lambda_context` lets an in-progress record expire with the invocation, so a timed-out request does not
+    block its key for a day."""
     if key is None:
         return produce()
     from aws_lambda_powertools.utilities.idempotency import (
@@ -34,6 +38,8 @@ def once[T: BaseModel](key: str | None, payload: dict[str, Any], produce: Callab
         payload_validation_jmespath="body",
         expires_after_seconds=KEY_TTL_SECONDS,
     )
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)
 
     @idempotent_function(data_keyword_argument="payload", persistence_store=persistence, config=config)  # type: ignore[untyped-decorator]
     def run(payload: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,702 @@
+"""Media uploads, verification, expiry and management through the real Lambda handlers, on moto."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote_plus, urlsplit
+
+import boto3
+import pytest
+
+from media_platform.uploads import EXPIRY_GRACE_SECONDS, MiB
+from tests.integration.conftest import Invoke, Reply, Team
+from tests.support import EVENTS, FakeContext
+
+BUCKET = "media-platform-local-media-123456789012"
+MEDIA_TABLE = "media-platform-local-MediaTable"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "media"
+MP4 = (FIXTURES / "sample.mp4").read_bytes()
+MEDIA_OUT_FIELDS = {
+    "id",
+    "title",
+    "description",
+    "filename",
+    "content_type",
+    "size_bytes",
+    "status",
+    "owner_id",
+    "created_at",
+    "updated_at",
+    "failure_reason",
+    "detected_type",
+    "etag",
+}
+
+
+def new_media(**changes: Any) -> dict[str, Any]:
+    return {
+        "title": "Keynote",
+        "filename": "keynote.mp4",
+        "content_type": "video/mp4",
+        "size_bytes": len(MP4),
+    } | changes
+
+
+def at(media_id: str, suffix: str = "") -> dict[str, Any]:
+    """The path and path parameters of a /media/{media_id} route."""
+    return {"path": f"/media/{media_id}{suffix}", "path_params": {"media_id": media_id}}
+
+
+def s3() -> Any:
+    return boto3.client("s3", region_name="us-east-1")
+
+
+def table() -> Any:
+    return boto3.resource("dynamodb", region_name="us-east-1").Table(MEDIA_TABLE)
+
+
+def media_items() -> list[dict[str, Any]]:
+    return list(table().scan()["Items"])
+
+
+def stored(media_id: str) -> dict[str, Any]:
+    item: dict[str, Any] = table().get_item(Key={"media_id": media_id})["Item"]
+    return item
+
+
+def object_exists(key: str) -> bool:
+    return "Contents" in s3().list_objects_v2(Bucket=BUCKET, Prefix=key)
+
+
+def policy_of(upload: dict[str, Any]) -> dict[str, Any]:
+    policy: dict[str, Any] = json.loads(base64.b64decode(upload["fields"]["policy"]))
+    return policy
+
+
+def notification(key: str, event_name: str = "ObjectCreated:Post") -> str:
+    """An S3 event notification as S3 sends it to SQS: the key URL-encoded."""
+    sample = json.loads(json.loads((EVENTS / "upload_processor.json").read_text())["Records"][0]["body"])
+    record = sample["Records"][0]
+    record["eventName"] = event_name
+    record["s3"]["object"]["key"] = quote_plus(key)
+    return json.dumps({"Records": [record]})
+
+
+def process(*bodies: str) -> dict[str, Any]:
+    """Runs the upload_processor handler on one SQS batch holding these message bodies (ids m0, m1, ...)."""
+    template = json.loads((EVENTS / "upload_processor.json").read_text())["Records"][0]
+    event = {"Records": [template | {"messageId": f"m{n}", "body": body} for n, body in enumerate(bodies)]}
+    handler = importlib.import_module("functions.upload_processor.app").lambda_handler
+    result: dict[str, Any] = handler(event, FakeContext())
+    return result
+
+
+def put_and_process(media_id: str, data: bytes, content_type: str = "video/mp4") -> dict[str, Any]:
+    key = f"uploads/{media_id}"
+    s3().put_object(Bucket=BUCKET, Key=key, Body=data, ContentType=content_type)
+    return process(notification(key))
+
+
+@pytest.fixture
+def create(invoke: Invoke) -> Any:
+    def call(token: str | None, headers: dict[str, str] | None = None, **changes: Any) -> Reply:
+        return invoke("media_create", token=token, body=new_media(**changes), headers=headers)
+
+    return call
+
+
+@pytest.fixture
+def ready(create: Any) -> Any:
+    """Creates an asset and uploads the sample MP4 for it: returns its id, once the processor made it ready."""
+
+    def call(token: str, title: str = "Keynote") -> str:
+        media_id = str(create(token, title=title).body["media"]["id"])
+        assert put_and_process(media_id, MP4) == {"batchItemFailures": []}
+        assert stored(media_id)["status"] == "ready"
+        return media_id
+
+    return call
+
+
+# POST /media
+
+
+def test_an_editor_gets_a_presigned_post_pinned_to_a_server_made_key(create: Any, team: Team) -> None:
+    reply = create(team.editor.token)
+
+    media, upload = reply.body["media"], reply.body["upload"]
+    assert reply.status == 201
+    assert set(media) == MEDIA_OUT_FIELDS
+    assert (media["status"], media["owner_id"], media["size_bytes"]) == ("pending_upload", team.editor.id, len(MP4))
+    assert upload["method"] == "POST"
+    assert upload["fields"]["key"] == f"uploads/{media['id']}"
+    assert upload["fields"]["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
+    conditions = policy_of(upload)["conditions"]
+    assert {"key": f"uploads/{media['id']}"} in conditions
+    assert {"Content-Type": "video/mp4"} in conditions
+    assert ["content-length-range", 1, len(MP4)] in conditions
+    [item] = media_items()
+    assert (item["media_id"], item["object_key"], item["status"]) == (
+        media["id"],
+        upload["fields"]["key"],
+        "pending_upload",
+    )
+
+
+@pytest.mark.parametrize(
+    ("size", "method", "parts"),
+    [(100 * MiB, "POST", None), (100 * MiB + 1, "multipart", 21), (200 * MiB, "multipart", 40)],
+)
+def test_uploads_over_the_post_limit_are_multipart(
+    create: Any, team: Team, size: int, method: str, parts: int | None
+) -> None:
+    reply = create(team.editor.token, size_bytes=size)  # UploadPostMaxBytes is 100 MiB in template.yaml
+
+    upload = reply.body["upload"]
+    assert (reply.status, upload["method"]) == (201, method)
+    if parts is not None:
+        assert (upload["part_size"], len(upload["parts"])) == (5 * MiB, parts)
+        assert stored(reply.body["media"]["id"])["upload_id"] == upload["upload_id"]
+
+
+def test_multipart_can_be_asked_for_from_5_mib(create: Any, team: Team) -> None:
+    reply = create(team.editor.token, size_bytes=10 * MiB, multipart=True)
+
+    upload = reply.body["upload"]
+    assert reply.status == 201
+    assert (upload["method"], upload["part_size"]) == ("multipart", 5 * MiB)
+    assert [p["part_number"] for p in upload["parts"]] == [1, 2]
+    for part in upload["parts"]:
+        url = urlsplit(part["url"])
+        query = parse_qs(url.query)
+        assert url.path.endswith(f"uploads/{reply.body['media']['id']}")
+        assert query["uploadId"] == [upload["upload_id"]]
+        assert query["partNumber"] == [str(part["part_number"])]
+        assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+    assert "upload_id" not in reply.body["media"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"size_bytes": 5 * MiB - 1, "multipart": True}, "body.size_bytes"),
+        ({"size_bytes": 50 * 1024**3 + 1}, "body.size_bytes"),
+        ({"size_bytes": 0}, "body.size_bytes"),
+        ({"content_type": "text/html"}, "body.content_type"),
+        ({"content_type": "image/png"}, "body.content_type"),
+        ({"content_type": "application/x-msdownload"}, "body.content_type"),
+        ({"filename": "x" * 10_000}, "body.filename"),
+        ({"owner_id": "someone-else"}, "body.owner_id"),
+        ({"status": "ready"}, "body.status"),
+        ({"object_key": "uploads/../../etc/passwd"}, "body.object_key"),
+    ],
+)
+def test_a_bad_create_names_the_field_and_writes_nothing(
+    create: Any, team: Team, changes: dict[str, Any], field: str
+) -> None:
+    reply = create(team.editor.token, **changes)
+
+    assert reply.status == 422
+    assert field in [e["field"] for e in reply.body["errors"]]
+    assert media_items() == []
+    assert s3().list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+
+def test_viewers_and_anonymous_callers_cannot_create(create: Any, team: Team) -> None:
+    assert create(team.viewer.token).status == 403
+    assert create(None).status == 401
+    assert media_items() == []
+
+
+@pytest.mark.parametrize("filename", ["../../etc/passwd", "a\x00b.mp4", "ünïcødé 🎬.mp4", "/absolute/path.mp4"])
+def test_the_filename_never_shapes_the_key(create: Any, team: Team, filename: str) -> None:
+    reply = create(team.editor.token, filename=filename)
+
+    media_id = reply.body["media"]["id"]
+    assert reply.status == 201
+    assert reply.body["upload"]["fields"]["key"] == f"uploads/{media_id}"
+    assert {"key": f"uploads/{media_id}"} in policy_of(reply.body["upload"])["conditions"]
+    assert (stored(media_id)["object_key"], stored(media_id)["filename"]) == (f"uploads/{media_id}", filename)
+
+
+# Idempotency-Key
+
+
+def test_a_repeated_idempotency_key_replays_the_first_answer(create: Any, team: Team) -> None:
+    first = create(team.editor.token, headers={"idempotency-key": "k-1"})
+    again = create(team.editor.token, headers={"idempotency-key": "k-1"})
+
+    assert first.status == again.status == 201
+    assert again.body["media"]["id"] == first.body["media"]["id"]
+    assert len(media_items()) == 1
+
+
+def test_an_idempotency_key_reused_with_another_body_is_422(create: Any, team: Team) -> None:
+    create(team.editor.token, headers={"idempotency-key": "k-1"})
+
+    other = create(team.editor.token, headers={"idempotency-key": "k-1"}, title="Another title")
+
+    assert other.status == 422
+    assert [e["field"] for e in other.body["errors"]] == ["header.idempotency-key"]
+    assert len(media_items()) == 1
+
+
+def test_idempotency_keys_are_per_caller(create: Any, team: Team) -> None:
+    mine = create(team.editor.token, headers={"idempotency-key": "shared"})
+    theirs = create(team.other_editor.token, headers={"idempotency-key": "shared"})
+
+    assert mine.status == theirs.status == 201
+    assert mine.body["media"]["id"] != theirs.body["media"]["id"]
+    assert theirs.body["media"]["owner_id"] == team.other_editor.id
+    assert len(media_items()) == 2
+
+
+# Verification (upload_processor)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "content_type", "kind"),
+    [
+        ("sample.mp4", "video/mp4", "mp4"),
+        ("sample.mov", "video/quicktime", "quicktime"),
+        ("sample.webm", "video/webm", "webm"),
+        ("sample.mp3", "audio/mpeg", "mp3"),
+    ],
+)
+def test_a_real_upload_becomes_ready(create: Any, team: Team, fixture: str, content_type: str, kind: str) -> None:
+    data = (FIXTURES / fixture).read_bytes()
+    media_id = create(team.editor.token, content_type=content_type, size_bytes=len(data)).body["media"]["id"]
+
+    result = put_and_process(media_id, data, content_type)
+
+    item = stored(media_id)
+    assert result == {"batchItemFailures": []}
+    assert (item["status"], item["detected_type"]) == ("ready", kind)
+    assert item["etag"] == hashlib.md5(data).hexdigest()  # noqa: S324 (S3's single-part ETag)
+    assert object_exists(f"uploads/{media_id}")
+
+
+@pytest.mark.parametrize("fixture", ["not-video.html", "not-video.elf"])
+def test_a_renamed_non_media_file_fails_and_is_deleted(create: Any, team: Team, fixture: str) -> None:
+    data = (FIXTURES / fixture).read_bytes()
+    media_id = create(team.editor.token, size_bytes=len(data)).body["media"]["id"]
+
+    put_and_process(media_id, data)
+
+    item = stored(media_id)
+    assert item["status"] == "failed"
+    assert "not video/mp4" in item["failure_reason"]
+    assert not object_exists(f"uploads/{media_id}")
+
+
+def test_a_size_other_than_declared_fails_and_is_deleted(create: Any, team: Team) -> None:
+    media_id = create(team.editor.token, size_bytes=len(MP4) + 1).body["media"]["id"]
+
+    put_and_process(media_id, MP4)
+
+    item = stored(media_id)
+    assert item["status"] == "failed"
+    assert f"{len(MP4)} bytes" in item["failure_reason"]
+    assert not object_exists(f"uploads/{media_id}")
+
+
+def test_a_duplicate_notification_changes_nothing(ready: Any, team: Team) -> None:
+    media_id = ready(team.editor.token)
+    before = stored(media_id)
+
+    result = process(notification(f"uploads/{media_id}"))
+
+    assert result == {"batchItemFailures": []}
+    assert stored(media_id) == before
+
+
+def test_the_s3_test_event_is_accepted(aws: object) -> None:
+    body = json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": BUCKET, "RequestId": "r"})
+
+    assert process(body) == {"batchItemFailures": []}
+
+
+def test_objects_outside_the_upload_keys_are_left_alone(create: Any, team: Team) -> None:
+    media_id = create(team.editor.token).body["media"]["id"]
+    keys = [f"elsewhere/{media_id}", f"uploads/{media_id}/extra", f"uploads/{media_id.upper()}"]
+    for key in keys:
+        s3().put_object(Bucket=BUCKET, Key=key, Body=MP4)
+
+    result = process(*[notification(key) for key in keys])
+
+    assert result == {"batchItemFailures": []}
+    assert stored(media_id)["status"] == "pending_upload"
+    assert all(object_exists(key) for key in keys)
+
+
+def test_an_object_for_a_settled_or_unknown_asset_is_deleted(create: Any, invoke: Invoke, team: Team) -> None:
+    token = team.editor.token
+    failed = create(token, size_bytes=len(MP4) + 1).body["media"]["id"]
+    put_and_process(failed, MP4)  # fails: wrong size
+    deleted = create(token).body["media"]["id"]
+    assert invoke("media_delete", token=token, **at(deleted)).status == 204
+    unknown = "0b9b2b1e-6f7d-4c54-9a34-3c1d2f1f6c11"
+
+    for media_id in (failed, deleted, unknown):
+        assert put_and_process(media_id, MP4) == {"batchItemFailures": []}
+
+    assert not any(object_exists(f"uploads/{m}") for m in (failed, deleted, unknown))
+    assert (stored(failed)["status"], stored(deleted)["status"]) == ("failed", "deleted")
+
+
+def test_a_poison_message_fails_alone(create: Any, team: Team) -> None:
+    media_id = create(team.editor.token).body["media"]["id"]
+    s3().put_object(Bucket=BUCKET, Key=f"uploads/{media_id}", Body=MP4)
+
+    result = process("{not json", notification(f"uploads/{media_id}"))
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    assert stored(media_id)["status"] == "ready"
+
+
+# Multipart complete and abort
+
+
+def test_a_completed_multipart_upload_is_verified_like_any_other(create: Any, invoke: Invoke, team: Team) -> None:
+    reply = create(team.editor.token, size_bytes=10 * MiB, multipart=True)
+    media_id, upload_id = reply.body["media"]["id"], reply.body["upload"]["upload_id"]
+    data = MP4 + bytes(10 * MiB - len(MP4))
+    key = f"uploads/{media_id}"
+    parts = [
+        {
+            "part_number": n,
+            "etag": s3().upload_part(
+                Bucket=BUCKET, Key=key, UploadId=upload_id, PartNumber=n, Body=data[(n - 1) * 5 * MiB : n * 5 * MiB]
+            )["ETag"],
+        }
+        for n in (1, 2)
+    ]
+
+    completed = invoke(
+        "upload_complete", token=team.editor.token, body={"parts": parts}, **at(media_id, "/upload/complete")
+    )
+    result = process(notification(key, "ObjectCreated:CompleteMultipartUpload"))
+
+    assert (completed.status, completed.body["id"], completed.body["status"]) == (202, media_id, "pending_upload")
+    assert result == {"batchItemFailures": []}
+    item = stored(media_id)
+    assert (item["status"], item["detected_type"], int(item["size_bytes"])) == ("ready", "mp4", 10 * MiB)
+    assert item["etag"].endswith("-2")
+
+
+@pytest.mark.parametrize("numbers", [[2, 1], [1, 3], [0, 1]])
+def test_parts_numbered_out_of_order_are_422(create: Any, invoke: Invoke, team: Team, numbers: list[int]) -> None:
+    media_id = create(team.editor.token, size_bytes=10 * MiB, multipart=True).body["media"]["id"]
+    parts = [{"part_number": n, "etag": f'"etag-{n}"'} for n in numbers]
+
+    reply = invoke(
+        "upload_complete", token=team.editor.token, body={"parts": parts}, **at(media_id, "/upload/complete")
+    )
+
+    assert reply.status == 422
+    assert stored(media_id)["status"] == "pending_upload"
+
+
+def test_complete_and_abort_refuse_an_upload_that_is_not_multipart(create: Any, invoke: Invoke, team: Team) -> None:
+    media_id = create(team.editor.token).body["media"]["id"]
+    parts = {"parts": [{"part_number": 1, "etag": '"e"'}]}
+
+    completed = invoke("upload_complete", token=team.editor.token, body=parts, **at(media_id, "/upload/complete"))
+    aborted = invoke("upload_abort", token=team.editor.token, **at(media_id, "/upload"))
+
+    assert completed.status == aborted.status == 409
+    assert stored(media_id)["status"] == "pending_upload"
+
+
+def test_abort_fails_the_asset_and_can_be_repeated(create: Any, invoke: Invoke, team: Team) -> None:
+    media_id = create(team.editor.token, size_bytes=10 * MiB, multipart=True).body["media"]["id"]
+
+    others = invoke("upload_abort", token=team.other_editor.token, **at(media_id, "/upload"))
+    first = invoke("upload_abort", token=team.editor.token, **at(media_id, "/upload"))
+    again = invoke("upload_abort", token=team.editor.token, **at(media_id, "/upload"))
+
+    assert others.status == 404
+    assert first.status == again.status == 204
+    item = stored(media_id)
+    assert (item["status"], item["failure_reason"]) == ("failed", "The upload was aborted.")
+    assert s3().list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+
+# Expiry (upload_expiry)
+
+
+def test_expiry_marks_only_uploads_past_their_window_and_grace(create: Any, team: Team) -> None:
+    token = team.editor.token
+    stale = create(token).body["media"]["id"]
+    stale_multipart = create(token, size_bytes=10 * MiB, multipart=True).body["media"]["id"]
+    within_grace = create(token).body["media"]["id"]
+    fresh = create(token).body["media"]["id"]
+    s3().put_object(Bucket=BUCKET, Key=f"uploads/{stale}", Body=MP4)  # arrived, but too late to be verified
+    now = int(time.time())
+    for media_id, expired_at in (
+        (stale, now - EXPIRY_GRACE_SECONDS - 60),
+        (stale_multipart, now - EXPIRY_GRACE_SECONDS - 60),
+        (within_grace, now - EXPIRY_GRACE_SECONDS + 60),
+    ):
+        table().update_item(
+            Key={"media_id": media_id},
+            UpdateExpression="SET upload_expires_at = :t",
+            ExpressionAttributeValues={":t": expired_at},
+        )
+    handler = importlib.import_module("functions.upload_expiry.app").lambda_handler
+
+    result = handler(json.loads((EVENTS / "upload_expiry.json").read_text()), FakeContext())
+
+    assert result == {"expired": 2}
+    statuses = {m: stored(m)["status"] for m in (stale, stale_multipart, within_grace, fresh)}
+    assert statuses == {
+        stale: "expired",
+        stale_multipart: "expired",
+        within_grace: "pending_upload",
+        fresh: "pending_upload",
+    }
+    assert s3().list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+    assert not object_exists(f"uploads/{stale}")
+
+
+# GET /media
+
+
+@pytest.fixture
+def library(create: Any, ready: Any, invoke: Invoke, team: Team) -> dict[str, str]:
+    """One asset in each interesting state, oldest first: the editor's ready, pending and deleted; the other editor's
+    ready and pending; the admin's pending."""
+    names = {
+        "editor_ready": ready(team.editor.token, "editor ready"),
+        "editor_pending": create(team.editor.token, title="editor pending").body["media"]["id"],
+        "editor_deleted": create(team.editor.token, title="editor deleted").body["media"]["id"],
+        "other_ready": ready(team.other_editor.token, "other ready"),
+        "other_pending": create(team.other_editor.token, title="other pending").body["media"]["id"],
+        "admin_pending": create(team.admin.token, title="admin pending").body["media"]["id"],
+    }
+    assert invoke("media_delete", token=team.editor.token, **at(names["editor_deleted"])).status == 204
+    return names
+
+
+def listed(invoke: Invoke, token: str, query: str = "") -> list[str]:
+    reply = invoke("media_list", token=token, query=query)
+    assert reply.status == 200, reply.body
+    assert all(set(item) == MEDIA_OUT_FIELDS for item in reply.body["items"])
+    return [item["title"] for item in reply.body["items"]]
+
+
+def test_viewers_list_only_ready_media(invoke: Invoke, team: Team, library: dict[str, str]) -> None:
+    assert listed(invoke, team.viewer.token) == ["other ready", "editor ready"]
+    assert listed(invoke, team.viewer.token, "status=pending_upload") == []
+    assert listed(invoke, team.viewer.token, "status=deleted") == []
+
+
+def test_editors_list_their_own_and_everything_ready(invoke: Invoke, team: Team, library: dict[str, str]) -> None:
+    assert listed(invoke, team.editor.token) == ["other ready", "editor pending", "editor ready"]
+    assert listed(invoke, team.editor.token, "status=pending_upload") == ["editor pending"]
+    assert listed(invoke, team.editor.token, "status=ready") == ["other ready", "editor ready"]
+    assert listed(invoke, team.editor.token, "status=deleted") == []
+
+
+def test_admins_list_everything_but_deleted_unless_asked(invoke: Invoke, team: Team, library: dict[str, str]) -> None:
+    everything = ["admin pending", "other pending", "other ready", "editor pending", "editor ready"]
+
+    assert listed(invoke, team.admin.token) == everything
+    assert listed(invoke, team.admin.token, "status=deleted") == ["editor deleted"]
+    assert listed(invoke, team.admin.token, "status=pending_upload") == [
+        "admin pending",
+        "other pending",
+        "editor pending",
+    ]
+
+
+def test_listing_pages_newest_first(create: Any, invoke: Invoke, team: Team) -> None:
+    for n in range(5):
+        create(team.editor.token, title=f"m{n}")
+
+    pages, cursor = [], None
+    while True:
+        reply = invoke("media_list", token=team.admin.token, query="limit=2" + (f"&cursor={cursor}" if cursor else ""))
+        pages.append([item["title"] for item in reply.body["items"]])
+        cursor = reply.body["next_cursor"]
+        if cursor is None:
+            break
+
+    assert [title for page in pages for title in page] == ["m4", "m3", "m2", "m1", "m0"]
+    assert pages[:2] == [["m4", "m3"], ["m2", "m1"]]
+
+
+def test_a_forged_or_mismatched_cursor_is_422(create: Any, invoke: Invoke, team: Team) -> None:
+    for n in range(2):
+        create(team.editor.token, title=f"m{n}")
+    by_creation = invoke("media_list", token=team.admin.token, query="limit=1").body["next_cursor"]
+    forged = base64.urlsafe_b64encode(json.dumps({"media_id": {"S": "x"}}).encode()).decode()
+
+    for query in ("cursor=bm9wZQ", f"cursor={forged}", f"status=pending_upload&cursor={by_creation}"):
+        reply = invoke("media_list", token=team.admin.token, query=query)
+        assert reply.status == 422, query
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "status=nonsense"])
+def test_bad_listing_parameters_are_422(invoke: Invoke, team: Team, query: str) -> None:
+    assert invoke("media_list", token=team.viewer.token, query=query).status == 422
+
+
+# GET, PATCH and DELETE /media/{media_id}
+
+
+def test_another_editors_pending_media_is_invisible(create: Any, invoke: Invoke, team: Team) -> None:
+    media_id = create(team.other_editor.token).body["media"]["id"]
+    before = stored(media_id)
+    token = team.editor.token
+
+    got = invoke("media_get", token=token, **at(media_id))
+    patched = invoke("media_update", token=token, body={"title": "mine now"}, **at(media_id))
+    deleted = invoke("media_delete", token=token, **at(media_id))
+    completed = invoke(
+        "upload_complete",
+        token=token,
+        body={"parts": [{"part_number": 1, "etag": "e"}]},
+        **at(media_id, "/upload/complete"),
+    )
+
+    assert got.status == patched.status == deleted.status == completed.status == 404
+    assert stored(media_id) == before
+
+
+def test_another_editors_ready_media_is_readable_but_not_changeable(ready: Any, invoke: Invoke, team: Team) -> None:
+    media_id = ready(team.other_editor.token)
+    before = stored(media_id)
+    token = team.editor.token
+
+    got = invoke("media_get", token=token, **at(media_id))
+    patched = invoke("media_update", token=token, body={"title": "mine now"}, **at(media_id))
+    deleted = invoke("media_delete", token=token, **at(media_id))
+
+    assert (got.status, got.body["id"]) == (200, media_id)
+    assert patched.status == deleted.status == 403
+    assert stored(media_id) == before
+    assert object_exists(f"uploads/{media_id}")
+
+
+def test_viewers_read_ready_media_only_and_change_nothing(create: Any, ready: Any, invoke: Invoke, team: Team) -> None:
+    ready_id = ready(team.editor.token)
+    pending_id = create(team.editor.token).body["media"]["id"]
+    token = team.viewer.token
+
+    assert invoke("media_get", token=token, **at(ready_id)).status == 200
+    assert invoke("media_get", token=token, **at(pending_id)).status == 404
+    assert invoke("media_update", token=token, body={"title": "x"}, **at(ready_id)).status == 403
+    assert invoke("media_delete", token=token, **at(ready_id)).status == 403
+    assert stored(ready_id)["status"] == "ready"
+
+
+def test_the_owner_and_admins_read_pending_media(create: Any, invoke: Invoke, team: Team) -> None:
+    media_id = create(team.editor.token).body["media"]["id"]
+
+    mine = invoke("media_get", token=team.editor.token, **at(media_id))
+    admins = invoke("media_get", token=team.admin.token, **at(media_id))
+
+    assert mine.status == admins.status == 200
+    assert mine.body == admins.body
+    assert set(mine.body) == MEDIA_OUT_FIELDS
+
+
+@pytest.mark.parametrize("function", ["media_get", "media_update", "media_delete", "upload_complete", "upload_abort"])
+def test_every_media_route_needs_a_token(invoke: Invoke, aws: object, function: str) -> None:
+    assert invoke(function, token=None).status == 401
+
+
+@pytest.mark.parametrize("media_id", ["not-a-uuid", "..", "%00", "3F6C1A52-8D0E-4B7A-9C21-5E4F7A9B0D13x", "x" * 1000])
+def test_a_malformed_id_is_404(invoke: Invoke, team: Team, media_id: str) -> None:
+    token = team.admin.token
+    parts = {"parts": [{"part_number": 1, "etag": "e"}]}
+
+    replies = [
+        invoke("media_get", token=token, **at(media_id)),
+        invoke("media_update", token=token, body={"title": "x"}, **at(media_id)),
+        invoke("media_delete", token=token, **at(media_id)),
+        invoke("upload_complete", token=token, body=parts, **at(media_id, "/upload/complete")),
+        invoke("upload_abort", token=token, **at(media_id, "/upload")),
+    ]
+
+    assert [r.status for r in replies] == [404] * 5
+
+
+def test_the_owner_edits_title_and_description(create: Any, invoke: Invoke, team: Team) -> None:
+    media_id = create(team.editor.token, description="first").body["media"]["id"]
+    before = stored(media_id)
+
+    edited = invoke("media_update", token=team.editor.token, body={"title": "Renamed"}, **at(media_id))
+    cleared = invoke("media_update", token=team.admin.token, body={"description": None}, **at(media_id))
+
+    assert (edited.status, edited.body["title"], edited.body["description"]) == (200, "Renamed", "first")
+    assert (cleared.status, cleared.body["title"], cleared.body["description"]) == (200, "Renamed", None)
+    after = stored(media_id)
+    assert after["title"] == "Renamed" and "description" not in after
+    assert after["updated_at"] > before["updated_at"]
+    assert {k: after[k] for k in ("status", "owner_id", "object_key")} == {
+        k: before[k] for k in ("status", "owner_id", "object_key")
+    }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"status": "ready"},
+        {"title": "x", "owner_id": "someone"},
+        {"title": "x", "object_key": "uploads/other"},
+        {"size_bytes": 1},
+        {"title": None},
+        {"title": ""},
+    ],
+)
+def test_a_bad_edit_is_422_and_changes_nothing(create: Any, invoke: Invoke, team: Team, body: dict[str, Any]) -> None:
+    media_id = create(team.editor.token).body["media"]["id"]
+    before = stored(media_id)
+
+    reply = invoke("media_update", token=team.editor.token, body=body, **at(media_id))
+
+    assert reply.status == 422
+    assert stored(media_id) == before
+
+
+def test_delete_removes_the_object_and_repeats_harmlessly(ready: Any, invoke: Invoke, team: Team) -> None:
+    media_id = ready(team.editor.token)
+
+    first = invoke("media_delete", token=team.editor.token, **at(media_id))
+    again = invoke("media_delete", token=team.editor.token, **at(media_id))
+    others = invoke("media_delete", token=team.other_editor.token, **at(media_id))
+    read_back = invoke("media_get", token=team.editor.token, **at(media_id))
+
+    assert first.status == again.status == 204
+    assert others.status == read_back.status == 404
+    assert stored(media_id)["status"] == "deleted"
+    assert not object_exists(f"uploads/{media_id}")
+    assert invoke("media_get", token=team.viewer.token, **at(media_id)).status == 404
+
+
+def test_an_admin_deletes_any_media(ready: Any, invoke: Invoke, team: Team) -> None:
+    media_id = ready(team.editor.token)
+
+    assert invoke("media_delete", token=team.admin.token, **at(media_id)).status == 204
+    assert invoke("media_delete", token=team.admin.token, **at(media_id)).status == 204
+    assert stored(media_id)["status"] == "deleted"
+    assert not object_exists(f"uploads/{media_id}")
+
+
+def test_editing_deleted_media_is_refused_without_a_500(create: Any, invoke: Invoke, team: Team) -> None:
+    media_id = create(team.editor.token).body["media"]["id"]
+    invoke("media_delete", token=team.admin.token, **at(media_id))
+
+    reply = invoke("media_update", token=team.admin.token, body={"title": "back"}, **at(media_id))
+
+    assert reply.status == 409
+    assert stored(media_id)["title"] == "Keynote"
