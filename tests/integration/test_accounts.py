@@ -261,3 +261,15 @@ def test_no_response_or_log_line_carries_a_hash_or_token(
     logs = capsys.readouterr().out + caplog.text
     assert str(stored_hash) not in logs and token not in logs and "correct horse battery" not in logs
     assert "password_hash" not in str(me.body) and "$2b$" not in str(me.body)
+
+
+def test_a_successful_login_clears_the_failure_count(invoke: Invoke, sign_up: SignUp) -> None:
+    sign_up("ada@example.com")
+    wrong = {"email": "ada@example.com", "password": "wrong password"}
+    for _ in range(4):
+        invoke("auth_login", body=wrong)
+    assert invoke("auth_login", body={"email": "ada@example.com", "password": "correct horse battery"}).status == 200
+
+    after = [invoke("auth_login", body=wrong).status for _ in range(4)]
+
+    assert after == [401, 401, 401, 401]  # counting started again: not locked yet

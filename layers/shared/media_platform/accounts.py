@@ -45,7 +45,7 @@ def login(email: str, password: str) -> TokenOut:
     except ValueError:
         passwords.verify_password(password, None)  # same work as a real attempt
         raise NotAuthenticated(LOGIN_FAILED) from None
-    locked_for = users.seconds_locked(normalized)
+    locked_for, failures_on_record = users.failed_logins(normalized)
     if locked_for:
         raise TooManyAttempts("Too many failed logins; try again later.", retry_after=locked_for)
     user = users.get_user_by_email(normalized)
@@ -53,7 +53,8 @@ def login(email: str, password: str) -> TokenOut:
         users.record_failed_login(normalized, settings.login_max_failures, settings.login_lock_seconds)
         logger.info("Login failed")
         raise NotAuthenticated(LOGIN_FAILED)
-    users.clear_failed_logins(normalized)
+    if failures_on_record:  # most logins have none: skip the write
+        users.clear_failed_logins(normalized)
     ttl = settings.access_token_ttl_seconds
     logger.info("User logged in", extra={"user_id": user.id})
     return TokenOut(access_token=tokens.issue(tokens.TokenKind.ACCESS, user.id, user.role, ttl), expires_in=ttl)

@@ -174,25 +174,13 @@ class MediaPage(BaseModel):
     next_cursor: str | None = None
 
 
-class Media(BaseModel):
-    """An asset as stored. The object key and upload id stay inside the service (see `public`)."""
+class Media(MediaOut):
+    """An asset as stored: what the API shows, plus the object key and upload bookkeeping, which stay inside the
+    service (see `public`)."""
 
-    id: str
-    title: str
-    description: str | None = None
-    filename: str
-    content_type: str
-    size_bytes: int
-    status: MediaStatus
-    owner_id: str
     object_key: str
-    created_at: datetime
-    updated_at: datetime
     upload_expires_at: int
     upload_id: str | None = None
-    failure_reason: str | None = None
-    detected_type: str | None = None
-    etag: str | None = None
 
     def public(self) -> MediaOut:
         return MediaOut.model_validate(self.model_dump(exclude={"object_key", "upload_expires_at", "upload_id"}))

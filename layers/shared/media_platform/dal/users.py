@@ -179,12 +179,12 @@ def change_role(user: User, new_role: Role) -> None:
         raise
 
 
-def seconds_locked(email: str, now: float | None = None) -> int:
-    """How long logins for this email stay refused (0 when not locked)."""
+def failed_logins(email: str, now: float | None = None) -> tuple[int, bool]:
+    """How long logins for this email stay refused (0 when not locked), and whether any failure is on record."""
     with busy_on_throttle():
         item = clients.dynamodb().get_item(TableName=_table(), Key={"pk": {"S": f"LOGIN#{email}"}}).get("Item")
     locked_until = int(item["locked_until"]["N"]) if item and "locked_until" in item else 0
-    return max(0, locked_until - int(time.time() if now is None else now))
+    return max(0, locked_until - int(time.time() if now is None else now)), item is not None
 
 
 def record_failed_login(email: str, max_failures: int, lock_seconds: int) -> None:
