@@ -183,3 +183,16 @@ def test_roles_and_ownership_over_http(api: httpx.Client, editor: Member, other_
     assert all(item["status"] == "ready" for item in listed)
     assert api.delete(f"/media/{pending}", headers=editor.auth).status_code == 204
     assert api.delete(f"/media/{pending}", headers=editor.auth).status_code == 204
+
+
+@pytest.mark.parametrize(("origin", "allowed"), [("http://localhost:3000", True), ("https://evil.example", False)])
+def test_bucket_cors_lets_only_configured_origins_upload(local_stack: LocalStack, origin: str, allowed: bool) -> None:
+    preflight = httpx.options(
+        f"{local_stack.aws_url}/{bucket(local_stack)}/uploads/x",
+        headers={"Origin": origin, "Access-Control-Request-Method": "PUT"},
+    )
+
+    assert (preflight.headers.get("access-control-allow-origin") == origin) is allowed
+    if allowed:
+        assert "PUT" in preflight.headers["access-control-allow-methods"]
+        assert "ETag" in preflight.headers.get("access-control-expose-headers", "")

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from moto.moto_server import werkzeug_app
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -55,7 +56,10 @@ class LocalStack:
         return f"http://{self.host}:{self.aws_port}"
 
     def start(self) -> LocalStack:
-        self._set_env(stack_environment(self.template))  # before the emulator starts: it reads some of it
+        self._set_env(stack_environment(self.template))
+        # moto copies MOTO_DISABLE_GLOBAL_CORS at import, which may have happened before this process set it: without
+        # it, moto answers every origin and the bucket's CORS rules would go untested.
+        werkzeug_app.DISABLE_GLOBAL_CORS = True  # type: ignore[attr-defined]
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
         self._moto.start()
         self.aws_port = self._moto.get_host_and_port()[1]
