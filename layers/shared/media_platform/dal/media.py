@@ -88,15 +88,12 @@ def get(media_id: str) -> Media | None:
 def transition(media: Media, expected: set[MediaStatus], **changes: Any) -> Media:
     """Applies `changes` (status and details) only if the asset is still in one of the `expected` states."""
     updated = media.model_copy(update=changes)
-    sets, removes, values = [], [], {}
-    names = {"#status": "status"}
-    for field, value in changes.items():
-        placeholder = "#status" if field == "status" else field
-        if value is None:
-            removes.append(placeholder)
-            continue
-        sets.append(f"{placeholder} = :{field}")
-        values[f":{field}"] = _to_item(updated)[field]
+    stored = _to_item(updated)
+    # Every attribute goes through a name placeholder: `status` and others are DynamoDB reserved words.
+    names = {"#status": "status", **{f"#{field}": field for field in changes}}
+    sets = [f"#{field} = :{field}" for field, value in changes.items() if value is not None]
+    removes = [f"#{field}" for field, value in changes.items() if value is None]
+    values = {f":{field}": stored[field] for field, value in changes.items() if value is not None}
     states = {f":expected{i}": {"S": s.value} for i, s in enumerate(sorted(expected))}
     expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
     try:
