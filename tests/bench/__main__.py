@@ -150,7 +150,6 @@ def print_report(args, targets, skipped, cold, warm, profiles, elapsed) -> None:
     print("-" * len(header))
     floor = targets[0].name
     notes: list[str] = []
-    rows: list[str] = []
     for target in targets:
         name, row = target.name, f"{target.name:<22}"
         cold_ratio = warm_ratio = None
@@ -192,12 +191,23 @@ def print_report(args, targets, skipped, cold, warm, profiles, elapsed) -> None:
         if target.name != floor:
             row += f"{verdict(cold_ratio, cold_statuses)} / {verdict(warm_ratio, warm_statuses)}"
             row += "  (bcrypt-bound: judged excl. bcrypt)" if bcrypt_bound else ""
+            if any(not 200 <= (s or 0) < 300 for s in cold_statuses | warm_statuses):
+                measured = ", ".join(
+                    f"{side} {'/'.join(sorted(str(s) for s in statuses))}"
+                    for side, statuses in (("cold", cold_statuses), ("warm", warm_statuses))
+                    if statuses
+                )
+                notes.append(
+                    f"{name}: status {measured}: its ratio measures an error path (no valid request in events/, "
+                    "or data the seed and fakes lack)"
+                )
         print(row)
-        rows.append(row)
-    if any("n/a (" in line for line in rows):
+    media_rows = [t.name for t in targets if t.media_id and (cold.get(t.name) or t.name in warm)]
+    if media_rows:
         notes.append(
-            "n/a (status): that request did not succeed (no events/<folder>.json with a valid request, or data the "
-            "seed and fakes lack), so its ratio measures an error path"
+            f"{', '.join(media_rows)}: on the admin's seeded media (ready, or pending with a multipart upload for "
+            "UploadComplete/UploadAbort), put back before every cold start and never changed by the warm fakes, so "
+            "each request takes the first-time path (a DELETE deletes, an abort aborts, a complete completes)"
         )
     for line in [*notes, *skipped]:
         print(f"  * {line}")

@@ -22,10 +22,16 @@ from tests.bench.targets import (
     ADMIN_EMAIL,
     ADMIN_ID,
     ADMIN_PASSWORD,
+    COMPLETE_MEDIA_ID,
     CREATED_AT,
+    MEDIA_ID,
+    MEDIA_IDS,
+    MEDIA_OBJECT,
     TARGET_EMAIL,
     TARGET_ID,
+    UPLOAD_PARTS,
     Target,
+    media_asset,
 )
 
 CHILD = Path(__file__).resolve().parent / "_coldstart.py"
@@ -83,8 +89,9 @@ def runtime_dir(full_site_packages: bool) -> Iterator[Path]:
 
 @dataclass
 class Emulator:
-    """A moto server with template.yaml's resources, the admin and the viewer the events refer to, and an access
-    token for the admin signed with the emulator's JWT secret."""
+    """A moto server with template.yaml's resources, the admin and the viewer the events refer to, the admin's media
+    assets of MEDIA_IDS (see `reset_media`), and an access token for the admin signed with the emulator's JWT
+    secret."""
 
     endpoint: str = ""
     token: str = ""
@@ -147,6 +154,31 @@ class Emulator:
         clients.override("secrets", StaticSecret(value["SecretString"]))
         self.token = tokens.issue(tokens.TokenKind.ACCESS, ADMIN_ID, Role.ADMIN, ttl_seconds=3600)
         _forget_clients()
+        self.reset_media(MEDIA_IDS, first=True)
+
+    def reset_media(self, media_ids: tuple[str, ...], first: bool = False) -> None:
+        """Puts assets back as seeded, so that each cold start of a function that changes one (DELETE, abort,
+        complete) takes the same path as the first: the ready asset with its object; a pending one with a fresh
+        multipart upload (holding UPLOAD_PARTS, to be completed). The first time through the app's `put_new`, then
+        its `_to_item`, so the item layout is the app's."""
+        from media_platform import clients
+        from media_platform.dal import media as media_table
+        from media_platform.settings import get_settings
+
+        s3, bucket = clients.s3(), get_settings().media_bucket
+        for media_id in media_ids:
+            key, upload_id = f"uploads/{media_id}", None
+            if media_id == MEDIA_ID:
+                s3.put_object(Bucket=bucket, Key=key, Body=MEDIA_OBJECT, ContentType="video/mp4")
+            else:
+                upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType="video/mp4")["UploadId"]
+                for number, part in enumerate(UPLOAD_PARTS if media_id == COMPLETE_MEDIA_ID else (), 1):
+                    s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=part)
+            media = media_asset(media_id, upload_id)
+            if first:
+                media_table.put_new(media)
+            else:
+                clients.dynamodb().put_item(TableName=get_settings().media_table, Item=media_table._to_item(media))
 
 
 class StaticSecret:
@@ -183,6 +215,8 @@ def child_command(target: Target, runtime: Path, event: dict[str, Any], *flags: 
 
 
 def cold_start(target: Target, runtime: Path, emulator: Emulator, home: str, run: int) -> ColdRun:
+    if target.media_id:
+        emulator.reset_media((target.media_id,))
     command = child_command(target, runtime, target.event(emulator.token, run))
     done = subprocess.run(  # noqa: S603 (our own interpreter and script)
         command, env=child_env(target, emulator.endpoint, home), capture_output=True, text=True, timeout=120
@@ -196,6 +230,8 @@ def cold_start(target: Target, runtime: Path, emulator: Emulator, home: str, run
 
 def import_profile(target: Target, runtime: Path, emulator: Emulator, home: str) -> dict[str, float]:
     """`-X importtime` of one cold start (init and first request), as self ms per top-level package."""
+    if target.media_id:
+        emulator.reset_media((target.media_id,))
     command = child_command(target, runtime, target.event(emulator.token, 0), "-X", "importtime")
     done = subprocess.run(  # noqa: S603
         command, env=child_env(target, emulator.endpoint, home), capture_output=True, text=True, timeout=120
@@ -224,7 +260,11 @@ def run_cold(targets: list[Target], runs: int, full_site_packages: bool, importt
     """`runs` rounds over every target, round-robin so drift hits all alike, after one discarded warm-up round
     (it fills the page cache and makes moto load its backends). A function whose child fails is dropped with a
     warning; the floor failing raises ColdFailure. Also returns the seeded admin's password hash."""
-    environment: dict[str, str] = {}
+    from tests.local_stack.template import Template
+
+    environment: dict[str, str] = {}  # every function's, as the seed needs the users table even with --only
+    for function in Template.load().functions():
+        environment.update(function.environment)
     for target in targets:
         environment.update(target.environment)
     active = [t for t in targets if t.built]

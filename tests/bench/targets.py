@@ -4,13 +4,18 @@ each with the API Gateway HTTP API (v2) event of its route."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tests.local_stack.template import Function, Route, Template
+
+if TYPE_CHECKING:
+    from media_platform.models import Media
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = ROOT / ".aws-sam" / "build"
@@ -28,6 +33,20 @@ TARGET_ID = "0b9b2b1e-6f7d-4c54-9a34-3c1d2f1f6c11"
 TARGET_EMAIL = "grace@example.com"
 CREATED_AT = "2026-01-01T00:00:00+00:00"
 
+# Media assets, all owned by the admin. MEDIA_ID is the id in events/media_*.json: a `ready` asset with an object at
+# its key (MediaGet, MediaUpdate, MediaDelete). Completing and aborting need a multipart upload in progress, each its
+# own (an abort fails the asset, after which a complete answers 409): their events' path is pointed at these.
+MEDIA_ID = "3f6c1a52-8d0e-4b7a-9c21-5e4f7a9b0d13"
+COMPLETE_MEDIA_ID = "7d2e9b04-1c3a-4f5e-8b6d-0a9c8e7f6d21"
+ABORT_MEDIA_ID = "a41c7e36-5b2d-4e8f-9a07-6c3b1d2e4f52"
+PENDING_MEDIA = {"UploadCompleteFunction": COMPLETE_MEDIA_ID, "UploadAbortFunction": ABORT_MEDIA_ID}
+MEDIA_IDS = (MEDIA_ID, COMPLETE_MEDIA_ID, ABORT_MEDIA_ID)
+MEDIA_OBJECT = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"  # the ready asset's object: an MP4 header
+# The parts uploaded to COMPLETE_MEDIA_ID's multipart upload (every part but the last at least 5 MiB), and the body
+# of UploadComplete rewritten to name them, so that S3 completes the upload.
+UPLOAD_PARTS = (b"\x00" * 5 * 1024**2, b"bench")
+PENDING_EXPIRES_AT = 4102444800  # 2100-01-01: no expiry sweep ever takes these
+
 
 @dataclass
 class Target:
@@ -39,6 +58,7 @@ class Target:
     base_event: dict[str, Any]
     wants_token: bool
     environment: dict[str, str]
+    media_id: str | None = None  # the seeded asset its path points at
 
     @property
     def built(self) -> bool:
@@ -65,12 +85,56 @@ class Target:
         return event
 
 
-def minimal_event(route: Route) -> dict[str, Any]:
-    """A minimal HTTP API v2 event for a route, path parameters filled with TARGET_ID."""
-    params = {name: TARGET_ID for name in route.pattern().groupindex}
+def path_value(name: str, logical_id: str) -> str:
+    """The value of a path parameter: the function's seeded media asset for `media_id`, else TARGET_ID."""
+    return PENDING_MEDIA.get(logical_id, MEDIA_ID) if name == "media_id" else TARGET_ID
+
+
+def _etag(data: bytes) -> str:
+    return f'"{hashlib.md5(data).hexdigest()}"'  # noqa: S324 (S3's ETag of a part)
+
+
+def media_asset(media_id: str, upload_id: str | None = None) -> Media:
+    """A seeded asset: MEDIA_ID `ready`, any other `pending_upload` with the multipart upload `upload_id`."""
+    from media_platform.models import Media, MediaStatus
+
+    created = datetime.fromisoformat(CREATED_AT)
+    common: dict[str, Any] = {
+        "id": media_id,
+        "filename": "keynote.mp4",
+        "content_type": "video/mp4",
+        "owner_id": ADMIN_ID,
+        "object_key": f"uploads/{media_id}",
+        "created_at": created,
+        "updated_at": created,
+    }
+    if media_id == MEDIA_ID:
+        return Media(
+            **common,
+            title="Launch keynote",
+            description="The full talk.",
+            size_bytes=len(MEDIA_OBJECT),
+            status=MediaStatus.READY,
+            upload_expires_at=int(created.timestamp()) + 900,
+            detected_type="mp4",
+            etag=_etag(MEDIA_OBJECT).strip('"'),
+        )
+    return Media(
+        **common,
+        title="Launch keynote (4K)",
+        size_bytes=sum(len(part) for part in UPLOAD_PARTS),
+        status=MediaStatus.PENDING_UPLOAD,
+        upload_expires_at=PENDING_EXPIRES_AT,
+        upload_id=upload_id,
+    )
+
+
+def minimal_event(route: Route, logical_id: str = "") -> dict[str, Any]:
+    """A minimal HTTP API v2 event for a route, path parameters filled with `path_value`."""
+    params = {name: path_value(name, logical_id) for name in route.pattern().groupindex}
     path = route.path
-    for name in params:
-        path = path.replace(f"{{{name}+}}", TARGET_ID).replace(f"{{{name}}}", TARGET_ID)
+    for name, value in params.items():
+        path = path.replace(f"{{{name}+}}", value).replace(f"{{{name}}}", value)
     return {
         "version": "2.0",
         "routeKey": route.key,
@@ -97,16 +161,21 @@ def minimal_event(route: Route) -> dict[str, Any]:
 
 
 def function_event(function: Function) -> tuple[dict[str, Any], bool]:
-    """events/<folder>.json when present (path parameters pointed at TARGET_ID), else a minimal event; and whether
-    the request should carry an access token."""
+    """events/<folder>.json when present (path parameters pointed at `path_value`), else a minimal event; and
+    whether the request should carry an access token. Completing an upload names the parts of UPLOAD_PARTS."""
     file = EVENTS_DIR / f"{Path(function.code_uri).name}.json"
     if not file.exists():
-        return minimal_event(function.routes[0]), True
+        return minimal_event(function.routes[0], function.logical_id), True
     event: dict[str, Any] = json.loads(file.read_text())
     for name, value in (event.get("pathParameters") or {}).items():
-        event["pathParameters"][name] = TARGET_ID
-        event["rawPath"] = event["rawPath"].replace(value, TARGET_ID)
-        event["requestContext"]["http"]["path"] = event["requestContext"]["http"]["path"].replace(value, TARGET_ID)
+        new = path_value(name, function.logical_id)
+        event["pathParameters"][name] = new
+        event["rawPath"] = event["rawPath"].replace(value, new)
+        event["requestContext"]["http"]["path"] = event["requestContext"]["http"]["path"].replace(value, new)
+    body = json.loads(event["body"]) if event.get("body") else None
+    if function.logical_id == "UploadCompleteFunction" and isinstance(body, dict) and "parts" in body:
+        body["parts"] = [{"part_number": n, "etag": _etag(part)} for n, part in enumerate(UPLOAD_PARTS, 1)]
+        event["body"] = json.dumps(body)
     return event, "authorization" in event.get("headers", {})
 
 
@@ -144,6 +213,7 @@ def load_targets(only: list[str] | None = None) -> tuple[list[Target], list[str]
                 base_event=event,
                 wants_token=wants_token,
                 environment=dict(function.environment),
+                media_id=(event.get("pathParameters") or {}).get("media_id"),
             )
         )
     return targets, skipped

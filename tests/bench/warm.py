@@ -14,20 +14,36 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from tests.bench.targets import ADMIN_EMAIL, ADMIN_ID, CREATED_AT, TARGET_EMAIL, TARGET_ID, Target
+from tests.bench.targets import (
+    ADMIN_EMAIL,
+    ADMIN_ID,
+    CREATED_AT,
+    MEDIA_IDS,
+    TARGET_EMAIL,
+    TARGET_ID,
+    Target,
+    media_asset,
+)
 
 SIGNING_KEY = "k" * 64
 ROUNDS = 5
 REAL_BCRYPT_REQUESTS = 3
 STAND_IN_HASH = "$2b$12$" + "x" * 53
+FAKE_UPLOAD_ID = "bench-upload-id"
 
 
 class FakeDynamoDB:
-    """The users table's items in a dict that never changes, so every request takes the same path (a signup always
-    succeeds, a role change always changes the role); every other table is empty."""
+    """The users table's items and the media table's assets (MEDIA_IDS, items as `media_platform.dal.media` writes
+    them) in dicts that never change, so every request takes the same path (a signup always succeeds, a role change
+    always changes the role, a DELETE always deletes a ready asset, an abort always aborts a pending upload); every
+    other table is empty."""
 
     def __init__(self, admin_hash: str) -> None:
+        from media_platform.dal.media import _to_item
+
         self.users_table = os.environ.get("USERS_TABLE", "")
+        self.media_table = os.environ.get("MEDIA_TABLE", "")
+        self.media = {media_id: _to_item(media_asset(media_id, FAKE_UPLOAD_ID)) for media_id in MEDIA_IDS}
 
         def user(user_id: str, email: str, role: str, password_hash: str) -> dict[str, Any]:
             return {
@@ -52,11 +68,20 @@ class FakeDynamoDB:
         self.users = [admin, viewer]
 
     def get_item(self, *, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
-        item = self.items.get(Key["pk"]["S"]) if TableName == self.users_table and "pk" in Key else None
+        item = None
+        if TableName == self.users_table and "pk" in Key:
+            item = self.items.get(Key["pk"]["S"])
+        elif TableName == self.media_table and "media_id" in Key:
+            item = self.media.get(Key["media_id"]["S"])
         return {"Item": item} if item else {}
 
-    def query(self, *, TableName: str, Limit: int = 100, **_: Any) -> dict[str, Any]:
-        found = self.users[:Limit] if TableName == self.users_table else []
+    def query(self, *, TableName: str, Limit: int = 100, **kwargs: Any) -> dict[str, Any]:
+        found = []
+        if TableName == self.users_table:
+            found = self.users[:Limit]
+        elif TableName == self.media_table:  # the key condition's status, if any; filters are not applied
+            status = kwargs.get("ExpressionAttributeValues", {}).get(":status")
+            found = [item for item in self.media.values() if status in (None, item["status"])][:Limit]
         return {"Items": found, "Count": len(found)}
 
     def transact_write_items(self, **_: Any) -> dict[str, Any]:
@@ -83,7 +108,8 @@ class FakeSecrets:
 
 class FakeS3:
     """Presigning is local work, so a real client (dummy credentials, never sending) does it; any call that would
-    reach S3 answers empty."""
+    reach S3 (delete_object, abort_multipart_upload, complete_multipart_upload, ...) succeeds with an empty
+    answer."""
 
     def __init__(self) -> None:
         import boto3
