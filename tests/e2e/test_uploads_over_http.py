@@ -196,3 +196,20 @@ def test_bucket_cors_lets_only_configured_origins_upload(local_stack: LocalStack
     if allowed:
         assert "PUT" in preflight.headers["access-control-allow-methods"]
         assert "ETag" in preflight.headers.get("access-control-expose-headers", "")
+
+
+def test_editing_and_aborting_over_http(api: httpx.Client, editor: Member, local_stack: LocalStack) -> None:
+    created = create(api, editor, "video/webm", 6 * MiB, multipart=True)
+    media_id = created["media"]["id"]
+
+    renamed = api.patch(f"/media/{media_id}", json={"title": "Renamed", "description": "d"}, headers=editor.auth)
+    aborted = api.delete(f"/media/{media_id}/upload", headers=editor.auth)
+    again = api.delete(f"/media/{media_id}/upload", headers=editor.auth)
+
+    assert renamed.status_code == 200 and renamed.json()["title"] == "Renamed"
+    assert (aborted.status_code, again.status_code) == (204, 204)
+    media = api.get(f"/media/{media_id}", headers=editor.auth).json()
+    assert media["status"] == "failed" and media["title"] == "Renamed"
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=local_stack.aws_url)
+    uploads = s3.list_multipart_uploads(Bucket=bucket(local_stack)).get("Uploads", [])
+    assert all(u["Key"] != f"uploads/{media_id}" for u in uploads)
