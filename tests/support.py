@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tests.local_stack.gateway import LambdaContext
+
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 
 
@@ -49,11 +51,6 @@ class FakeSecrets:
         return self.value
 
 
-class FakeContext:
-    function_name = "test-function"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:test-function"
-    aws_request_id = "test-request"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+def FakeContext() -> LambdaContext:
+    """The local stack's Lambda context, for tests that call a handler directly."""
+    return LambdaContext("test-function", 512, "test-request")

@@ -24,6 +24,7 @@ from tests.bench.targets import (
     Target,
     media_asset,
 )
+from tests.local_stack.gateway import LambdaContext
 
 SIGNING_KEY = "k" * 64
 ROUNDS = 5
@@ -128,19 +129,6 @@ def _empty(*_: Any, **__: Any) -> dict[str, Any]:
     return {}
 
 
-class Context:
-    function_name = "bench"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:bench"
-    aws_request_id = "bench-request"
-    log_group_name = "/aws/lambda/bench"
-    log_stream_name = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
-
-
 @dataclass
 class WarmResult:
     per_request_us: float
@@ -242,7 +230,7 @@ def run_warm(target: Target, token: str, iterations: int) -> WarmResult:
     """Per-request time of the warm handler; for a function that runs bcrypt, with bcrypt stubbed out (the real
     per-request time, bcrypt included, comes from a few extra requests)."""
     handler = getattr(importlib.import_module(target.warm_module), target.attribute)
-    event, context = target.event(token), Context()
+    event, context = target.event(token), LambdaContext("bench", 512, "bench-request")
     calls = [0]
     with _counting_bcrypt(calls):
         status = handler(event, context).get("statusCode")
