@@ -39,22 +39,24 @@ def signup(request: SignupRequest) -> UserOut:
 
 
 def login(email: str, password: str) -> TokenOut:
+    """Every attempt does exactly one bcrypt check, whatever the email and whether or not it is locked, so neither
+    the answer nor its timing tells which emails have accounts."""
     settings = get_settings()
     try:
         normalized = normalize_email(email)
     except ValueError:
-        passwords.verify_password(password, None)  # same work as a real attempt
+        passwords.verify_password(password, None)
         raise NotAuthenticated(LOGIN_FAILED) from None
-    locked_for, failures_on_record = users.failed_logins(normalized)
+    locked_for = users.count_login_attempt(normalized, settings.login_max_failures, settings.login_lock_seconds)
     if locked_for:
+        passwords.verify_password(password, None)
         raise TooManyAttempts("Too many failed logins; try again later.", retry_after=locked_for)
     user = users.get_user_by_email(normalized)
-    if user is None or not passwords.verify_password(password, user.password_hash):
-        users.record_failed_login(normalized, settings.login_max_failures, settings.login_lock_seconds)
+    matched = passwords.verify_password(password, user.password_hash if user else None)  # runs for unknown emails too
+    if user is None or not matched:
         logger.info("Login failed")
         raise NotAuthenticated(LOGIN_FAILED)
-    if failures_on_record:  # most logins have none: skip the write
-        users.clear_failed_logins(normalized)
+    users.clear_login_attempts(normalized)
     ttl = settings.access_token_ttl_seconds
     logger.info("User logged in", extra={"user_id": user.id})
     return TokenOut(access_token=tokens.issue(tokens.TokenKind.ACCESS, user.id, user.role, ttl), expires_in=ttl)

@@ -3,7 +3,7 @@
 - `USER#<id>`     the user (a sparse GSI on `kind`/`created_at` lists users newest first);
 - `EMAIL#<email>` the uniqueness guard for an email, written in the same transaction as the user;
 - `ADMINS`        the number of admins: creating it makes the first admin, and it never drops below one;
-- `LOGIN#<email>` failed-login counter and lock, with a TTL.
+- `LOGIN#<email>` login attempts counted in the current window, with a TTL.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from media_platform.settings import get_settings
 USERS_BY_CREATION_INDEX = "UsersByCreation"
 ADMINS_KEY = {"pk": {"S": "ADMINS"}}
 CURSOR_KEYS = {"pk", "kind", "created_at"}
+LOGIN_RECORD_TTL_SECONDS = 86400
+# Read in place of a user when an email has no account, so both cases make the same two reads.
+_NO_USER_ID = "00000000-0000-0000-0000-000000000000"
 
 
 class FirstAdminTaken(Exception):
@@ -115,9 +118,10 @@ def get_user(user_id: str) -> User | None:
 
 
 def get_user_by_email(email: str) -> User | None:
+    """Two reads whether or not the email has an account, so the work done does not tell which."""
     with busy_on_throttle():
         guard = clients.dynamodb().get_item(TableName=_table(), Key=_email_key(email)).get("Item")
-    return get_user(guard["user_id"]["S"]) if guard else None
+    return get_user(guard["user_id"]["S"] if guard else _NO_USER_ID)
 
 
 def list_users(limit: int, start_key: dict[str, Any] | None) -> tuple[list[User], dict[str, Any] | None]:
@@ -179,35 +183,72 @@ def change_role(user: User, new_role: Role) -> None:
         raise
 
 
-def failed_logins(email: str, now: float | None = None) -> tuple[int, bool]:
-    """How long logins for this email stay refused (0 when not locked), and whether any failure is on record."""
-    with busy_on_throttle():
-        item = clients.dynamodb().get_item(TableName=_table(), Key={"pk": {"S": f"LOGIN#{email}"}}).get("Item")
-    locked_until = int(item["locked_until"]["N"]) if item and "locked_until" in item else 0
-    return max(0, locked_until - int(time.time() if now is None else now)), item is not None
+def _login_key(email: str) -> dict[str, Any]:
+    return {"pk": {"S": f"LOGIN#{email}"}}
 
 
-def record_failed_login(email: str, max_failures: int, lock_seconds: int) -> None:
-    """Counts a failure; at `max_failures` in a row the email is locked for `lock_seconds`."""
-    now = int(time.time())
-    key = {"pk": {"S": f"LOGIN#{email}"}}
-    with busy_on_throttle():
-        counted = clients.dynamodb().update_item(
-            TableName=_table(),
-            Key=key,
-            UpdateExpression="ADD failures :one SET expires_at = :expires",
-            ExpressionAttributeValues={":one": {"N": "1"}, ":expires": {"N": str(now + 86400)}},
-            ReturnValues="UPDATED_NEW",
-        )
-        if int(counted["Attributes"]["failures"]["N"]) >= max_failures:
+def count_login_attempt(email: str, max_attempts: int, window_seconds: int, now: float | None = None) -> int:
+    """Counts one login attempt for this email *before* its password is checked, in one conditional write, so
+    concurrent guesses cannot outrun the limit: at most `max_attempts` attempts per window go ahead.
+
+    Returns 0 when the attempt may go ahead, else the seconds until the window ends and attempts are allowed again.
+    """
+    moment = int(time.time() if now is None else now)
+    key = _login_key(email)
+    for _ in range(3):  # a lost race to start a new window is retried against the winner's count
+        try:
+            with busy_on_throttle():
+                clients.dynamodb().update_item(
+                    TableName=_table(),
+                    Key=key,
+                    UpdateExpression="ADD attempts :one SET window_ends = if_not_exists(window_ends, :ends), "
+                    "expires_at = :expires",
+                    ConditionExpression="attribute_not_exists(attempts) OR (attempts < :max AND window_ends > :now)",
+                    ExpressionAttributeValues={
+                        ":one": {"N": "1"},
+                        ":max": {"N": str(max_attempts)},
+                        ":now": {"N": str(moment)},
+                        ":ends": {"N": str(moment + window_seconds)},
+                        ":expires": {"N": str(moment + LOGIN_RECORD_TTL_SECONDS)},
+                    },
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+            return 0
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            seen: dict[str, Any] = exc.response.get("Item", {})  # type: ignore[assignment]
+            window_ends = int(seen.get("window_ends", {}).get("N", moment + window_seconds))
+        if window_ends > moment:
+            return window_ends - moment  # the limit is reached in this window
+        if _start_window(key, seen_end=window_ends, now=moment, window_seconds=window_seconds):
+            return 0
+    return window_seconds
+
+
+def _start_window(key: dict[str, Any], seen_end: int, now: int, window_seconds: int) -> bool:
+    """Starts a new window with this attempt counted, unless another attempt already did."""
+    try:
+        with busy_on_throttle():
             clients.dynamodb().update_item(
                 TableName=_table(),
                 Key=key,
-                UpdateExpression="SET failures = :zero, locked_until = :until",
-                ExpressionAttributeValues={":zero": {"N": "0"}, ":until": {"N": str(now + lock_seconds)}},
+                UpdateExpression="SET attempts = :one, window_ends = :ends, expires_at = :expires",
+                ConditionExpression="window_ends = :seen",
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":seen": {"N": str(seen_end)},
+                    ":ends": {"N": str(now + window_seconds)},
+                    ":expires": {"N": str(now + LOGIN_RECORD_TTL_SECONDS)},
+                },
             )
+    except ClientError as exc:
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
 
 
-def clear_failed_logins(email: str) -> None:
+def clear_login_attempts(email: str) -> None:
     with busy_on_throttle():
-        clients.dynamodb().delete_item(TableName=_table(), Key={"pk": {"S": f"LOGIN#{email}"}})
+        clients.dynamodb().delete_item(TableName=_table(), Key=_login_key(email))
