@@ -3,11 +3,11 @@
 from fastapi import APIRouter, Request
 
 from media_platform import accounts
-from media_platform.auth import LOGIN_BODY_DOC, read_credentials
+from media_platform.auth import LOGIN_BODY_DOC, AuthenticatedFirst, read_credentials
 from media_platform.models import TokenOut
 from media_platform.web import build_app, lambda_entry, problem_responses
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(route_class=AuthenticatedFirst, tags=["auth"])
 
 
 @router.post("/auth/login", responses=problem_responses(401, 429, 503), openapi_extra=LOGIN_BODY_DOC)

@@ -2,17 +2,16 @@
 
 from fastapi import APIRouter
 
-from media_platform import accounts
-from media_platform.auth import Caller
+from media_platform.auth import AuthenticatedFirst, CurrentUser
 from media_platform.models import UserOut
 from media_platform.web import build_app, lambda_entry, problem_responses
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(route_class=AuthenticatedFirst, tags=["auth"])
 
 
 @router.get("/auth/me", responses=problem_responses(401, 503))
-async def me(caller: Caller) -> UserOut:
-    return accounts.me(caller.subject)
+async def me(user: CurrentUser) -> UserOut:
+    return user.public()
 
 
 app = build_app(router)

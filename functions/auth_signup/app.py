@@ -3,10 +3,11 @@
 from fastapi import APIRouter
 
 from media_platform import accounts
+from media_platform.auth import AuthenticatedFirst
 from media_platform.models import SignupRequest, UserOut
 from media_platform.web import build_app, lambda_entry, problem_responses
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(route_class=AuthenticatedFirst, tags=["auth"])
 
 
 @router.post("/auth/signup", status_code=201, responses=problem_responses(403, 409, 503))

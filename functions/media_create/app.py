@@ -5,11 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 
 from media_platform import idempotency, uploads
-from media_platform.auth import Uploader
+from media_platform.auth import AuthenticatedFirst, Uploader
 from media_platform.models import CreatedMedia, CreateMedia
 from media_platform.web import build_app, lambda_entry, problem_responses
 
-router = APIRouter(tags=["media"])
+router = APIRouter(route_class=AuthenticatedFirst, tags=["media"])
 
 
 @router.post("/media", status_code=201, responses=problem_responses(401, 403, 409, 503))

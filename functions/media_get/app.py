@@ -3,11 +3,11 @@
 from fastapi import APIRouter
 
 from media_platform import catalog
-from media_platform.auth import Caller
+from media_platform.auth import AuthenticatedFirst, Caller
 from media_platform.models import MediaOut
 from media_platform.web import build_app, lambda_entry, problem_responses
 
-router = APIRouter(tags=["media"])
+router = APIRouter(route_class=AuthenticatedFirst, tags=["media"])
 
 
 @router.get("/media/{media_id}", responses=problem_responses(401, 404, 503))

@@ -5,11 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from media_platform import catalog
-from media_platform.auth import Caller
+from media_platform.auth import AuthenticatedFirst, Caller
 from media_platform.models import MediaPage, MediaStatus
 from media_platform.web import build_app, lambda_entry, problem_responses
 
-router = APIRouter(tags=["media"])
+router = APIRouter(route_class=AuthenticatedFirst, tags=["media"])
 
 
 @router.get("/media", responses=problem_responses(401, 503))

@@ -3,11 +3,11 @@
 from fastapi import APIRouter
 
 from media_platform import catalog
-from media_platform.auth import Uploader
+from media_platform.auth import AuthenticatedFirst, Uploader
 from media_platform.models import MediaOut, UpdateMedia
 from media_platform.web import build_app, lambda_entry, problem_responses
 
-router = APIRouter(tags=["media"])
+router = APIRouter(route_class=AuthenticatedFirst, tags=["media"])
 
 
 @router.patch("/media/{media_id}", responses=problem_responses(401, 403, 404, 409, 503))

@@ -3,10 +3,10 @@
 from fastapi import APIRouter, Response
 
 from media_platform import uploads
-from media_platform.auth import Uploader
+from media_platform.auth import AuthenticatedFirst, Uploader
 from media_platform.web import build_app, lambda_entry, problem_responses
 
-router = APIRouter(tags=["media"])
+router = APIRouter(route_class=AuthenticatedFirst, tags=["media"])
 
 
 @router.delete("/media/{media_id}/upload", status_code=204, responses=problem_responses(401, 403, 404, 409, 503))

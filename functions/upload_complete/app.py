@@ -3,11 +3,11 @@
 from fastapi import APIRouter
 
 from media_platform import uploads
-from media_platform.auth import Uploader
+from media_platform.auth import AuthenticatedFirst, Uploader
 from media_platform.models import CompleteUpload, MediaOut
 from media_platform.web import build_app, lambda_entry, problem_responses
 
-router = APIRouter(tags=["media"])
+router = APIRouter(route_class=AuthenticatedFirst, tags=["media"])
 
 
 @router.post("/media/{media_id}/upload/complete", status_code=202, responses=problem_responses(401, 403, 404, 409, 503))

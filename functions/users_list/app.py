@@ -5,11 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from media_platform import accounts
-from media_platform.auth import Admin
+from media_platform.auth import Admin, AuthenticatedFirst
 from media_platform.models import UserPage
 from media_platform.web import build_app, lambda_entry, problem_responses
 
-router = APIRouter(tags=["users"])
+router = APIRouter(route_class=AuthenticatedFirst, tags=["users"])
 
 
 @router.get("/users", responses=problem_responses(401, 403, 503))

@@ -5,11 +5,11 @@ from uuid import UUID
 from fastapi import APIRouter
 
 from media_platform import accounts
-from media_platform.auth import Admin
+from media_platform.auth import Admin, AuthenticatedFirst
 from media_platform.models import RoleChange, UserOut
 from media_platform.web import build_app, lambda_entry, problem_responses
 
-router = APIRouter(tags=["users"])
+router = APIRouter(route_class=AuthenticatedFirst, tags=["users"])
 
 
 @router.patch("/users/{user_id}", responses=problem_responses(401, 403, 404, 409, 503))

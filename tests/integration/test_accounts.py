@@ -213,15 +213,18 @@ def test_admins_change_roles_but_never_demote_the_last_admin(invoke: Invoke, sig
     bob = sign_up("bob@example.com").body
     token = log_in("ada@example.com")
 
-    def set_role(user: dict[str, str], role: str) -> Reply:
+    def set_role(user: dict[str, str], role: str, as_token: str = token) -> Reply:
         path = f"/users/{user['id']}"
-        return invoke("users_update", token=token, body={"role": role}, path=path, path_params={"user_id": user["id"]})
+        return invoke(
+            "users_update", token=as_token, body={"role": role}, path=path, path_params={"user_id": user["id"]}
+        )
 
     assert set_role(bob, "editor").body["role"] == "editor"
     assert set_role(ada, "viewer").status == 409
     assert set_role(bob, "admin").status == 200
     assert set_role(ada, "viewer").body["role"] == "viewer"  # bob is admin now
-    assert set_role(bob, "editor").status == 409  # bob is the last admin
+    bob_token = log_in("bob@example.com")
+    assert set_role(bob, "editor", as_token=bob_token).status == 409  # bob is the last admin
 
 
 def test_role_changes_refuse_unknown_users_and_bad_input(invoke: Invoke, sign_up: SignUp, log_in: LogIn) -> None:

@@ -46,7 +46,7 @@ def written(monkeypatch: pytest.MonkeyPatch) -> list[Media]:
     return items
 
 
-EDITOR = Claims(subject="editor-1", role=Role.EDITOR, expires_at=int(time.time()) + 600)
+EDITOR = Claims(subject="editor-1", role=Role.EDITOR, expires_at=int(time.time()) + 600, issued_at=time.time())
 
 
 def decode_policy(fields: dict[str, str]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -62,11 +63,21 @@ def login(email: str, password: str) -> TokenOut:
     return TokenOut(access_token=tokens.issue(tokens.TokenKind.ACCESS, user.id, user.role, ttl), expires_in=ttl)
 
 
-def me(user_id: str) -> UserOut:
-    user = users.get_user(user_id)
+def signed_in_user(claims: tokens.Claims) -> User:
+    """The stored user behind a verified access token: one read, so a role change, a deleted account or a logout
+    takes effect on the next request. The token's own role claim is never trusted."""
+    user = users.get_user(claims.subject)
     if user is None:
         raise NotAuthenticated("The account of this token no longer exists.")
-    return user.public()
+    if user.tokens_valid_after is not None and claims.issued_at < user.tokens_valid_after:
+        raise NotAuthenticated("This session has ended; sign in again.")
+    return user
+
+
+def logout(user: User) -> None:
+    """Ends every session of the user at once: all tokens issued until now are refused."""
+    users.end_sessions(user.id, at=time.time())
+    logger.info("User logged out", extra={"user_id": user.id})
 
 
 def list_users(limit: int, cursor: str | None) -> UserPage:
@@ -79,6 +90,6 @@ def change_role(user_id: str, role: Role) -> UserOut:
     if user is None:
         raise NotFound("No such user.")
     if user.role != role:
-        users.change_role(user, role)
+        users.change_role(user, role, sessions_end_at=time.time())
     logger.info("Role changed", extra={"user_id": user.id, "role": role.value})
     return user.model_copy(update={"role": role}).public()

@@ -1,28 +1,52 @@
-"""FastAPI dependencies that turn a bearer token into the caller and enforce roles."""
+"""FastAPI dependencies that turn a bearer token into the stored user and enforce roles, and the route class that
+authenticates before a body is read."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import ValidationError
 
+from media_platform import accounts
 from media_platform.errors import Forbidden, NotAuthenticated
-from media_platform.models import LoginRequest, Role
+from media_platform.models import LoginRequest, Role, User
 from media_platform.tokens import Claims, TokenKind, verify
 
 # tokenUrl makes the Authorize button in /docs log in through POST /auth/login with the OAuth2 password form.
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/login", auto_error=False)
 
 
-async def current_caller(token: Annotated[str | None, Depends(bearer)]) -> Claims:
+async def _authenticate(request: Request) -> None:
+    """Verifies the bearer token and loads the stored user once per request (kept on `request.state`)."""
+    if hasattr(request.state, "user"):
+        return
+    token = await bearer(request)
     if not token:
         raise NotAuthenticated("Sign in and send the access token as a Bearer token.")
-    return verify(token, TokenKind.ACCESS)
+    claims = verify(token, TokenKind.ACCESS)
+    user = accounts.signed_in_user(claims)
+    request.state.user = user
+    request.state.caller = replace(claims, role=user.role)  # the stored role, never the token's
+
+
+async def current_user(request: Request, _token: Annotated[str | None, Depends(bearer)]) -> User:
+    """The signed-in user as stored. (`bearer` is declared so the OpenAPI document says the route needs a token.)"""
+    await _authenticate(request)
+    user: User = request.state.user
+    return user
+
+
+async def current_caller(request: Request, _user: Annotated[User, Depends(current_user)]) -> Claims:
+    caller: Claims = request.state.caller
+    return caller
 
 
 def require_role(*roles: Role) -> Callable[..., Coroutine[Any, Any, Claims]]:
@@ -34,9 +58,30 @@ def require_role(*roles: Role) -> Callable[..., Coroutine[Any, Any, Claims]]:
     return dependency
 
 
+CurrentUser = Annotated[User, Depends(current_user)]
 Caller = Annotated[Claims, Depends(current_caller)]
 Admin = Annotated[Claims, Depends(require_role(Role.ADMIN))]
 Uploader = Annotated[Claims, Depends(require_role(Role.ADMIN, Role.EDITOR))]
+
+
+def _needs_user(dependant: Dependant) -> bool:
+    return any(sub.call is current_user or _needs_user(sub) for sub in dependant.dependencies)
+
+
+class AuthenticatedFirst(APIRoute):
+    """A route whose dependencies need the signed-in user authenticates before FastAPI reads its body: an anonymous
+    caller gets the 401 and nothing of the request is parsed for it."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if not _needs_user(self.dependant):
+            return handler
+
+        async def authenticate_then_handle(request: Request) -> Response:
+            await _authenticate(request)
+            return await handler(request)
+
+        return authenticate_then_handle
 
 
 FORM = "application/x-www-form-urlencoded"

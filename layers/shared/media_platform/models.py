@@ -83,6 +83,8 @@ class User(BaseModel):
     role: Role
     password_hash: str
     created_at: datetime
+    # Tokens issued before this moment (epoch seconds) are refused: set by logout and by a role change.
+    tokens_valid_after: float | None = None
 
     def public(self) -> UserOut:
         return UserOut(id=self.id, email=self.email, role=self.role, created_at=self.created_at)

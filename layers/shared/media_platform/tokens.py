@@ -37,6 +37,7 @@ class Claims:
     subject: str
     role: Role
     expires_at: int
+    issued_at: float  # to the millisecond, so a token issued just after a logout is told from one just before
 
 
 def signing_key() -> bytes:
@@ -48,13 +49,13 @@ def signing_key() -> bytes:
     return key
 
 
-def issue(kind: TokenKind, subject: str, role: Role, ttl_seconds: int, now: int | None = None) -> str:
-    issued_at = int(time.time()) if now is None else now
+def issue(kind: TokenKind, subject: str, role: Role, ttl_seconds: int, now: float | None = None) -> str:
+    issued_at = round(time.time() if now is None else now, 3)  # a NumericDate may have a fraction (RFC 7519)
     claims = {
         "sub": subject,
         "role": role.value,
         "iat": issued_at,
-        "exp": issued_at + ttl_seconds,
+        "exp": int(issued_at) + ttl_seconds,
         "iss": get_settings().token_issuer,
         "aud": AUDIENCE[kind],
         "token_use": kind.value,
@@ -75,6 +76,11 @@ def verify(token: str, kind: TokenKind) -> Claims:
         )
         if claims["token_use"] != kind.value:
             raise jwt.InvalidTokenError("wrong token type")
-        return Claims(subject=str(claims["sub"]), role=Role(claims["role"]), expires_at=int(claims["exp"]))
-    except (jwt.PyJWTError, ValueError, KeyError) as exc:
+        return Claims(
+            subject=str(claims["sub"]),
+            role=Role(claims["role"]),
+            expires_at=int(claims["exp"]),
+            issued_at=float(claims["iat"]),
+        )
+    except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
         raise NotAuthenticated("The token is missing, expired or invalid.") from exc

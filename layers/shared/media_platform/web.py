@@ -162,4 +162,11 @@ def lambda_entry(app: FastAPI) -> Handler:
     """The Lambda handler: Mangum (lifespan off) inside the shared Powertools decorator stack."""
     # problem+json is text too: without it Mangum would base64-encode every error body.
     asgi = Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM_JSON])
-    return instrumented(asgi, correlation_paths.API_GATEWAY_HTTP)
+
+    def handle(event: dict[str, Any], context: Any) -> Any:
+        result = asgi(event, context)
+        if result.get("statusCode") == 204:  # Mangum labels even an empty body application/json
+            result.get("headers", {}).pop("content-type", None)
+        return result
+
+    return instrumented(handle, correlation_paths.API_GATEWAY_HTTP)

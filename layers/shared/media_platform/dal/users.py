@@ -45,7 +45,7 @@ def _email_key(email: str) -> dict[str, Any]:
 
 
 def _to_item(user: User) -> dict[str, Any]:
-    return {
+    item = {
         **_user_key(user.id),
         "kind": {"S": "user"},
         "id": {"S": user.id},
@@ -54,6 +54,9 @@ def _to_item(user: User) -> dict[str, Any]:
         "password_hash": {"S": user.password_hash},
         "created_at": {"S": user.created_at.isoformat()},
     }
+    if user.tokens_valid_after is not None:
+        item["tokens_valid_after"] = {"N": f"{user.tokens_valid_after:.3f}"}
+    return item
 
 
 def _from_item(item: dict[str, Any]) -> User:
@@ -63,6 +66,7 @@ def _from_item(item: dict[str, Any]) -> User:
         role=Role(item["role"]["S"]),
         password_hash=item["password_hash"]["S"],
         created_at=datetime.fromisoformat(item["created_at"]["S"]),
+        tokens_valid_after=float(item["tokens_valid_after"]["N"]) if "tokens_valid_after" in item else None,
     )
 
 
@@ -140,8 +144,9 @@ def list_users(limit: int, start_key: dict[str, Any] | None) -> tuple[list[User]
     return [_from_item(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
 
 
-def change_role(user: User, new_role: Role) -> None:
-    """Sets the role if it is still what the caller saw, keeping the admin count in step.
+def change_role(user: User, new_role: Role, sessions_end_at: float) -> None:
+    """Sets the role if it is still what the caller saw, keeping the admin count in step, and ends the user's
+    sessions (tokens issued before `sessions_end_at` are refused).
 
     Raises Conflict when the user changed meanwhile or when this would demote the last admin.
     """
@@ -151,10 +156,14 @@ def change_role(user: User, new_role: Role) -> None:
             "Update": {
                 "TableName": _table(),
                 "Key": _user_key(user.id),
-                "UpdateExpression": "SET #role = :new",
+                "UpdateExpression": "SET #role = :new, tokens_valid_after = :ended",
                 "ConditionExpression": "#role = :old",
                 "ExpressionAttributeNames": {"#role": "role"},
-                "ExpressionAttributeValues": {":new": {"S": new_role.value}, ":old": {"S": user.role.value}},
+                "ExpressionAttributeValues": {
+                    ":new": {"S": new_role.value},
+                    ":old": {"S": user.role.value},
+                    ":ended": {"N": f"{sessions_end_at:.3f}"},
+                },
             }
         }
     ]
@@ -180,6 +189,23 @@ def change_role(user: User, new_role: Role) -> None:
             raise Conflict("The last admin cannot be demoted.") from exc
         if reasons and reasons[0] == "ConditionalCheckFailed":
             raise NotFound("No such user, or it changed meanwhile.") from exc
+        raise
+
+
+def end_sessions(user_id: str, at: float) -> None:
+    """Refuses every token of this user issued before `at`. Raises NotFound when the user no longer exists."""
+    try:
+        with busy_on_throttle():
+            clients.dynamodb().update_item(
+                TableName=_table(),
+                Key=_user_key(user_id),
+                UpdateExpression="SET tokens_valid_after = :at",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":at": {"N": f"{at:.3f}"}},
+            )
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            raise NotFound("No such user.") from exc
         raise
 
 
