@@ -53,10 +53,18 @@ def wait_until_settled(api: httpx.Client, who: Member, media_id: str, timeout: f
         time.sleep(0.2)
 
 
+def emulated_s3(stack: LocalStack) -> Any:
+    return boto3.client("s3", region_name="us-east-1", endpoint_url=stack.aws_url)
+
+
+def versions_of(stack: LocalStack, media_id: str) -> list[str]:
+    listed = emulated_s3(stack).list_object_versions(Bucket=bucket(stack), Prefix=f"uploads/{media_id}")
+    return [v["VersionId"] for v in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]]
+
+
 def object_exists(stack: LocalStack, media_id: str) -> bool:
-    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=stack.aws_url)
-    listed = s3.list_objects_v2(Bucket=bucket(stack), Prefix=f"uploads/{media_id}")
-    return bool(listed.get("KeyCount"))
+    """Any version at all: a delete marker over the uploaded bytes would still count."""
+    return bool(versions_of(stack, media_id))
 
 
 def bucket(stack: LocalStack) -> str:
@@ -128,6 +136,30 @@ def test_a_duplicate_notification_changes_nothing(api: httpx.Client, editor: Mem
         time.sleep(0.2)
     time.sleep(1)
 
+    assert api.get(f"/media/{ready['id']}", headers=editor.auth).json() == ready
+
+
+def test_replaying_the_presigned_post_after_verification_changes_no_served_byte(
+    api: httpx.Client, editor: Member, local_stack: LocalStack
+) -> None:
+    # Given an MP4 uploaded with its presigned POST and verified
+    data = (MEDIA / "sample.mp4").read_bytes()
+    created = create(api, editor, "video/mp4", len(data))
+    post_upload(created["upload"], data, "video/mp4")
+    ready = wait_until_settled(api, editor, created["media"]["id"])
+    assert ready["status"] == "ready"
+
+    # When the same, still-valid POST is replayed with an HTML page of the same size
+    html = b"<!doctype html><script>steal()</script>".ljust(len(data), b" ")
+    post_upload(created["upload"], html, "text/html")
+    deadline = time.monotonic() + 20
+    while len(versions_of(local_stack, ready["id"])) > 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+    # Then the processor has deleted the replayed version: S3 holds, and serves, only the verified bytes
+    assert len(versions_of(local_stack, ready["id"])) == 1
+    served = emulated_s3(local_stack).get_object(Bucket=bucket(local_stack), Key=f"uploads/{ready['id']}")
+    assert served["Body"].read() == data and served["ETag"].strip('"') == ready["etag"]
     assert api.get(f"/media/{ready['id']}", headers=editor.auth).json() == ready
 
 

@@ -25,6 +25,7 @@ API = RESOURCES[API_ID]["Properties"]
 
 # Checks the template satisfies and that must therefore never be suppressed.
 NEVER_SKIPPED = {"CKV_AWS_28", "CKV_AWS_45", "CKV_AWS_66", "CKV_AWS_95", "CKV_AWS_363"}
+BUCKET_LIST_ACTIONS = {"s3:ListBucket", "s3:ListBucketVersions"}
 CHECK_ID = re.compile(r"^CKV2?_AWS_\d+$")
 
 
@@ -170,7 +171,11 @@ def test_function_statements_are_least_privilege(function_id: str) -> None:
         }[service]
         for resource in resources:
             text = literal_text(resource)
-            if service == "s3":
+            if service == "s3" and set(actions) <= BUCKET_LIST_ACTIONS:
+                # Listing is a bucket action: the bucket itself, narrowed to the upload prefix by a condition.
+                assert "Fn::GetAtt" in resource and text == "", f"{function_id}: {resource}"
+                assert statement["Condition"] == {"StringLike": {"s3:prefix": "uploads/*"}}, function_id
+            elif service == "s3":
                 # Object actions are scoped to the upload prefix: the only wildcard is the object name.
                 assert text.endswith(".Arn}/uploads/*") and text.count("*") == 1, f"{function_id}: {text}"
             else:
@@ -374,6 +379,13 @@ def test_the_bucket_refuses_plain_http() -> None:
     assert policy["Bucket"] == {"Ref": "MediaBucket"}
     (deny,) = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_the_bucket_is_versioned_so_verified_bytes_can_be_pinned() -> None:
+    assert RESOURCES["MediaBucket"]["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    lifecycle = RESOURCES["MediaBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    # A noncurrent-version rule could expire the verified version while a replayed upload sits on top of it.
+    assert not any("NoncurrentVersionExpiration" in rule for rule in lifecycle)
 
 
 def test_the_bucket_aborts_incomplete_multipart_uploads_after_a_day() -> None:

@@ -70,8 +70,15 @@ def stored(media_id: str) -> dict[str, Any]:
     return item
 
 
+def versions_of(key: str) -> list[str]:
+    """Every version id S3 holds for the key, delete markers included (the bucket is versioned)."""
+    listed = s3().list_object_versions(Bucket=BUCKET, Prefix=key)
+    return [v["VersionId"] for v in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])] if v["Key"] == key]
+
+
 def object_exists(key: str) -> bool:
-    return "Contents" in s3().list_objects_v2(Bucket=BUCKET, Prefix=key)
+    """Any bytes at all under the key: a delete marker over older versions still counts."""
+    return bool(versions_of(key))
 
 
 def policy_of(upload: dict[str, Any]) -> dict[str, Any]:
@@ -314,6 +321,53 @@ def test_a_duplicate_notification_changes_nothing(ready: Any, team: Team) -> Non
 
     assert result == {"batchItemFailures": []}
     assert stored(media_id) == before
+    assert versions_of(f"uploads/{media_id}") == [before["version_id"]]
+
+
+def test_a_replayed_upload_cannot_replace_the_verified_bytes(ready: Any, team: Team) -> None:
+    # Given media whose MP4 was verified
+    media_id = ready(team.editor.token)
+    key = f"uploads/{media_id}"
+    before = stored(media_id)
+    html = b"<html><script>alert(1)</script></html>".ljust(len(MP4), b" ")
+
+    # When the still-valid upload URL is replayed with HTML of the same size and declared type, and S3 notifies
+    s3().put_object(Bucket=BUCKET, Key=key, Body=html, ContentType="video/mp4")
+    result = process(notification(key))
+
+    # Then the asset is unchanged, the replayed version is gone, and S3 serves the verified bytes
+    assert result == {"batchItemFailures": []}
+    assert stored(media_id) == before
+    assert versions_of(key) == [before["version_id"]]
+    assert s3().get_object(Bucket=BUCKET, Key=key)["Body"].read() == MP4
+    pinned = s3().get_object(Bucket=BUCKET, Key=key, VersionId=before["version_id"])
+    assert pinned["Body"].read() == MP4 and pinned["ETag"].strip('"') == before["etag"]
+
+
+def test_verification_pins_the_version_it_checked(create: Any, invoke: Invoke, team: Team) -> None:
+    media_id = create(team.editor.token).body["media"]["id"]
+    key = f"uploads/{media_id}"
+    s3().put_object(Bucket=BUCKET, Key=key, Body=MP4, ContentType="video/mp4")  # the uploader posts twice
+    second = s3().put_object(Bucket=BUCKET, Key=key, Body=MP4, ContentType="video/mp4")["VersionId"]
+
+    assert process(notification(key), notification(key)) == {"batchItemFailures": []}
+
+    item = stored(media_id)
+    assert (item["status"], item["version_id"]) == ("ready", second)
+    assert versions_of(key) == [second]  # the other version is not kept around
+    shown = invoke("media_get", token=team.editor.token, **at(media_id)).body
+    assert shown["status"] == "ready" and "version_id" not in shown
+
+
+@pytest.mark.parametrize("stored_type", ["text/html", "application/octet-stream"])
+def test_a_stored_content_type_other_than_declared_fails(create: Any, team: Team, stored_type: str) -> None:
+    media_id = create(team.editor.token).body["media"]["id"]
+
+    put_and_process(media_id, MP4, content_type=stored_type)
+
+    item = stored(media_id)
+    assert item["status"] == "failed" and stored_type in item["failure_reason"]
+    assert not object_exists(f"uploads/{media_id}")
 
 
 def test_the_s3_test_event_is_accepted(aws: object) -> None:
@@ -352,7 +406,7 @@ def test_an_object_for_a_settled_or_unknown_asset_is_deleted(create: Any, invoke
 
 def test_a_poison_message_fails_alone(create: Any, team: Team) -> None:
     media_id = create(team.editor.token).body["media"]["id"]
-    s3().put_object(Bucket=BUCKET, Key=f"uploads/{media_id}", Body=MP4)
+    s3().put_object(Bucket=BUCKET, Key=f"uploads/{media_id}", Body=MP4, ContentType="video/mp4")
 
     result = process("{not json", notification(f"uploads/{media_id}"))
 

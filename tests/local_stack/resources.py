@@ -69,13 +69,15 @@ def create_queues(template: Template, region: str = "us-east-1") -> dict[str, st
 
 
 def create_buckets(template: Template, region: str = "us-east-1") -> dict[str, str]:
-    """Buckets with the template's CORS rules, lifecycle and notifications (S3 -> SQS is delivered by moto)."""
+    """Buckets with the template's versioning, CORS, lifecycle and notifications (S3 -> SQS is delivered by moto)."""
     client: Any = boto3.client("s3", region_name=region)
     names = {}
     for logical_id, resource in template.of_type("AWS::S3::Bucket").items():
         props = resource.get("Properties", {})
         name = template.physical_name(logical_id)
         client.create_bucket(Bucket=name)
+        if versioning := props.get("VersioningConfiguration"):
+            client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning["Status"]})
         if cors := props.get("CorsConfiguration"):
             client.put_bucket_cors(
                 Bucket=name, CORSConfiguration={"CORSRules": [_cors_rule(template, r) for r in cors["CorsRules"]]}

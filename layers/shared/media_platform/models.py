@@ -183,6 +183,9 @@ class Media(MediaOut):
     object_key: str
     upload_expires_at: int
     upload_id: str | None = None
+    # The S3 version that verification checked: the only bytes ever served for this asset.
+    version_id: str | None = None
 
     def public(self) -> MediaOut:
-        return MediaOut.model_validate(self.model_dump(exclude={"object_key", "upload_expires_at", "upload_id"}))
+        internal = {"object_key", "upload_expires_at", "upload_id", "version_id"}
+        return MediaOut.model_validate(self.model_dump(exclude=internal))

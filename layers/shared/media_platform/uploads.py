@@ -143,6 +143,8 @@ def process_notification(body: str) -> None:
 
 
 def verify_upload(key: str) -> None:
+    """Checks the object's current version and pins it; a version uploaded after that (a replayed, still-valid
+    upload URL) is deleted, so what is served is exactly what was checked."""
     media_id = media_id_from_key(key)
     if media_id is None:
         logger.warning("Ignoring an object outside the upload keys")
@@ -152,32 +154,65 @@ def verify_upload(key: str) -> None:
         objects.delete(key)  # nothing may be served from it: finish any half-done clean-up
         return
     if media.status == MediaStatus.READY:
-        return  # a duplicate delivery
+        _discard_later_uploads(media)
+        return
     head = objects.head(key)
     if head is None:
         return  # deleted meanwhile
-    size = int(head["ContentLength"])
-    if size != media.size_bytes:
-        _fail(media, f"The uploaded file has {size} bytes, but {media.size_bytes} were declared.")
+    version_id = str(head.get("VersionId") or "null")
+    if version_id == "null":
+        raise UnversionedBucket("the media bucket must have versioning enabled")
+    problem = _mismatch(media, head)
+    if problem:
+        _fail(media, problem)
         objects.delete(key)
         return
-    kind = detect_kind(objects.read_head(key, SNIFF_BYTES))
+    kind = detect_kind(objects.read_head(key, version_id, SNIFF_BYTES))
     if not matches(media.content_type, kind):
         _fail(media, f"The uploaded file is not {media.content_type} (detected: {kind or 'unknown'}).")
         objects.delete(key)
         return
     try:
-        media_table.transition(
+        verified = media_table.transition(
             media,
             {MediaStatus.PENDING_UPLOAD},
             status=MediaStatus.READY,
             etag=str(head.get("ETag", "")).strip('"') or None,
+            version_id=version_id,
             detected_type=kind,
             updated_at=datetime.now(UTC),
         )
         logger.info("Upload verified", extra={"media_id": media_id, "detected_type": kind})
     except media_table.StaleState:
         verify_upload(key)  # another delivery moved it first: act on the state it left
+        return
+    _discard_later_uploads(verified)  # an earlier upload's version, if the uploader posted twice
+
+
+def _mismatch(media: Media, head: dict[str, Any]) -> str | None:
+    """Why the stored object is not what was declared, judged from its metadata alone."""
+    size = int(head["ContentLength"])
+    if size != media.size_bytes:
+        return f"The uploaded file has {size} bytes, but {media.size_bytes} were declared."
+    # The POST policy pins Content-Type on AWS; this guards a misconfigured bucket and the emulator, which ignores it.
+    stored_type = str(head.get("ContentType", "")).split(";", 1)[0].strip().lower()
+    if stored_type != media.content_type:
+        return f"The uploaded file was stored as {stored_type or 'no type'}, but {media.content_type} was declared."
+    return None
+
+
+class UnversionedBucket(RuntimeError):
+    """Without versions, bytes uploaded after verification could not be told from the verified ones."""
+
+
+def _discard_later_uploads(media: Media) -> None:
+    """Deletes every version of a ready asset's object but the one verified (none: a duplicate notification)."""
+    if media.version_id is None:
+        logger.warning("Ready media has no pinned version", extra={"media_id": media.id})
+        return
+    discarded = objects.keep_only(media.object_key, media.version_id)
+    if discarded:
+        logger.warning("Discarded bytes uploaded over verified media", extra={"media_id": media.id, "count": discarded})
 
 
 def _fail(media: Media, reason: str) -> None:

@@ -31,7 +31,7 @@ def _key(media_id: str) -> dict[str, Any]:
     return {"media_id": {"S": media_id}}
 
 
-_OPTIONAL = ("description", "upload_id", "failure_reason", "detected_type", "etag")
+_OPTIONAL = ("description", "upload_id", "failure_reason", "detected_type", "etag", "version_id")
 
 
 def _to_item(media: Media) -> dict[str, Any]:

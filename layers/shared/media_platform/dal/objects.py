@@ -1,4 +1,6 @@
-"""The media bucket: presigning uploads (no network call), and reading, completing and deleting objects."""
+"""The media bucket: presigning uploads (no network call), and reading, completing and deleting objects.
+
+The bucket is versioned: verification pins the version it checked, and deleting removes every version."""
 
 from __future__ import annotations
 
@@ -68,6 +70,7 @@ def abort_multipart(key: str, upload_id: str) -> None:
 
 
 def head(key: str) -> dict[str, Any] | None:
+    """The current version's metadata (`VersionId`, `ContentLength`, `ContentType`, `ETag`), or None."""
     try:
         found: dict[str, Any] = clients.s3().head_object(Bucket=_bucket(), Key=key)
     except ClientError as exc:
@@ -77,11 +80,42 @@ def head(key: str) -> dict[str, Any] | None:
     return found
 
 
-def read_head(key: str, length: int) -> bytes:
-    body = clients.s3().get_object(Bucket=_bucket(), Key=key, Range=f"bytes=0-{length - 1}")["Body"]
-    data: bytes = body.read()
+def read_head(key: str, version_id: str, length: int) -> bytes:
+    """The first bytes of exactly this version, whatever has been uploaded over it since."""
+    body = clients.s3().get_object(Bucket=_bucket(), Key=key, VersionId=version_id, Range=f"bytes=0-{length - 1}")
+    data: bytes = body["Body"].read()
     return data
 
 
+def _versions(key: str) -> list[str]:
+    """Every version id of the key, delete markers included (the bucket is versioned)."""
+    found: list[str] = []
+    for page in clients.s3().get_paginator("list_object_versions").paginate(Bucket=_bucket(), Prefix=key):
+        for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+            if entry["Key"] == key:
+                found.append(str(entry["VersionId"]))
+    return found
+
+
+def _delete_versions(key: str, version_ids: list[str]) -> None:
+    for start in range(0, len(version_ids), 1000):  # DeleteObjects takes at most 1,000 keys
+        batch = [{"Key": key, "VersionId": v} for v in version_ids[start : start + 1000]]
+        answer = clients.s3().delete_objects(Bucket=_bucket(), Delete={"Objects": batch, "Quiet": True})
+        if answer.get("Errors"):
+            raise ObjectsNotDeleted(f"{len(answer['Errors'])} versions of an object could not be deleted")
+
+
 def delete(key: str) -> None:
-    clients.s3().delete_object(Bucket=_bucket(), Key=key)  # idempotent: deleting a missing key succeeds
+    """Removes the object for good: every version, not just a delete marker over them."""
+    _delete_versions(key, _versions(key))
+
+
+def keep_only(key: str, version_id: str) -> int:
+    """Deletes every version of the key but `version_id`; returns how many went."""
+    others = [v for v in _versions(key) if v != version_id]
+    _delete_versions(key, others)
+    return len(others)
+
+
+class ObjectsNotDeleted(RuntimeError):
+    """S3 refused to delete some versions; the caller fails and is retried."""
