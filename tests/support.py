@@ -51,6 +51,16 @@ class FakeSecrets:
         return self.value
 
 
+class QueriesThrough:
+    """The real DynamoDB client, except that queries go to another (a Stubber-wrapped one)."""
+
+    def __init__(self, real: object, queries: object) -> None:
+        self.real, self.queries = real, queries
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.queries if name == "query" else self.real, name)
+
+
 def FakeContext() -> LambdaContext:
     """The local stack's Lambda context, for tests that call a handler directly."""
     return LambdaContext("test-function", 512, "test-request")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 from collections.abc import Callable
 
@@ -13,6 +15,7 @@ from media_platform import accounts, clients
 from media_platform.errors import Conflict
 from media_platform.models import SignupRequest
 from tests.integration.conftest import Invoke, Reply
+from tests.support import QueriesThrough
 
 SignUp = Callable[..., Reply]
 LogIn = Callable[..., str]
@@ -276,3 +279,37 @@ def test_a_successful_login_clears_the_failure_count(invoke: Invoke, sign_up: Si
     after = [invoke("auth_login", body=wrong).status for _ in range(4)]
 
     assert after == [401, 401, 401, 401]  # counting started again: not locked yet
+
+
+def test_a_start_key_dynamodb_refuses_is_a_422_naming_the_cursor(
+    invoke: Invoke, sign_up: SignUp, log_in: LogIn
+) -> None:
+    for name in ("ada", "bob"):
+        sign_up(f"{name}@example.com")
+    token = log_in("ada@example.com")
+    cursor = invoke("users_list", token=token, query="limit=1").body["next_cursor"]
+    stubbed = boto3.client("dynamodb", region_name="us-east-1")
+    stubber = Stubber(stubbed)
+    stubber.add_client_error("query", "ValidationException", "The provided starting key is invalid", 400)
+    stubber.activate()
+    clients.override("dynamodb", QueriesThrough(boto3.client("dynamodb", region_name="us-east-1"), stubbed))
+
+    reply = invoke("users_list", token=token, query=f"limit=1&cursor={cursor}")
+
+    assert reply.status == 422
+    assert [e["field"] for e in reply.body["errors"]] == ["query.cursor"]
+    stubber.assert_no_pending_responses()
+
+
+def test_an_edited_users_cursor_is_422(invoke: Invoke, sign_up: SignUp, log_in: LogIn) -> None:
+    for name in ("ada", "bob"):
+        sign_up(f"{name}@example.com")
+    token = log_in("ada@example.com")
+    payload, signature = invoke("users_list", token=token, query="limit=1").body["next_cursor"].split(".")
+    key = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    key["kind"] = {"S": "media"}  # another partition: DynamoDB itself would answer ValidationException
+    edited = base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+    reply = invoke("users_list", token=token, query=f"cursor={edited}.{signature}")
+
+    assert reply.status == 422 and reply.body["errors"][0]["field"] == "query.cursor"

@@ -13,10 +13,12 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 
+from media_platform import clients
 from media_platform.uploads import EXPIRY_GRACE_SECONDS, MiB
 from tests.integration.conftest import Invoke, Reply, Team
-from tests.support import EVENTS, FakeContext
+from tests.support import EVENTS, FakeContext, QueriesThrough
 
 BUCKET = "media-platform-local-media-123456789012"
 MEDIA_TABLE = "media-platform-local-MediaTable"
@@ -592,9 +594,31 @@ def test_a_forged_or_mismatched_cursor_is_422(create: Any, invoke: Invoke, team:
     by_creation = invoke("media_list", token=team.admin.token, query="limit=1").body["next_cursor"]
     forged = base64.urlsafe_b64encode(json.dumps({"media_id": {"S": "x"}}).encode()).decode()
 
-    for query in ("cursor=bm9wZQ", f"cursor={forged}", f"status=pending_upload&cursor={by_creation}"):
+    ready_cursor = invoke("media_list", token=team.admin.token, query="limit=1&status=pending_upload").body
+    for query in (
+        "cursor=bm9wZQ",
+        f"cursor={forged}",
+        f"status=pending_upload&cursor={by_creation}",  # a cursor of another listing, validly signed
+        f"status=failed&cursor={ready_cursor['next_cursor']}",  # another status: another partition
+    ):
         reply = invoke("media_list", token=team.admin.token, query=query)
         assert reply.status == 422, query
+        assert reply.body["errors"][0]["field"] == "query.cursor", query
+
+
+def test_a_start_key_dynamodb_refuses_is_a_422_naming_the_cursor(create: Any, invoke: Invoke, team: Team) -> None:
+    for n in range(2):
+        create(team.editor.token, title=f"m{n}")
+    cursor = invoke("media_list", token=team.admin.token, query="limit=1").body["next_cursor"]
+    stubbed = boto3.client("dynamodb", region_name="us-east-1")
+    stubber = Stubber(stubbed)
+    stubber.add_client_error("query", "ValidationException", "The provided starting key is invalid", 400)
+    stubber.activate()
+    clients.override("dynamodb", QueriesThrough(boto3.client("dynamodb", region_name="us-east-1"), stubbed))
+
+    reply = invoke("media_list", token=team.admin.token, query=f"cursor={cursor}")
+
+    assert reply.status == 422 and reply.body["errors"][0]["field"] == "query.cursor"
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "status=nonsense"])

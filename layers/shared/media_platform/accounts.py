@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 
 from media_platform import passwords, tokens
 from media_platform.dal import users
+from media_platform.dal.dynamo import StartKeyRefused
 from media_platform.errors import Forbidden, NotAuthenticated, NotFound, TooManyAttempts
 from media_platform.models import Role, SignupRequest, TokenOut, User, UserOut, UserPage, normalize_email
 from media_platform.observability import logger
-from media_platform.pagination import decode_cursor, encode_cursor
+from media_platform.pagination import decode_cursor, encode_cursor, invalid_cursor
 from media_platform.settings import get_settings
 
 LOGIN_FAILED = "Incorrect email or password."
@@ -80,9 +81,15 @@ def logout(user: User) -> None:
     logger.info("User logged out", extra={"user_id": user.id})
 
 
+USERS_LISTING = "users/newest-first"
+
+
 def list_users(limit: int, cursor: str | None) -> UserPage:
-    found, last_key = users.list_users(limit, decode_cursor(cursor, users.CURSOR_KEYS))
-    return UserPage(items=[user.public() for user in found], next_cursor=encode_cursor(last_key))
+    try:
+        found, last_key = users.list_users(limit, decode_cursor(cursor, users.CURSOR_KEYS, USERS_LISTING))
+    except StartKeyRefused:
+        raise invalid_cursor() from None
+    return UserPage(items=[user.public() for user in found], next_cursor=encode_cursor(last_key, USERS_LISTING))
 
 
 def change_role(user_id: str, role: Role) -> UserOut:

@@ -9,10 +9,11 @@ from typing import Any
 from media_platform import access
 from media_platform.dal import media as media_table
 from media_platform.dal import objects
+from media_platform.dal.dynamo import StartKeyRefused
 from media_platform.errors import Conflict, InvalidInput, NotFound
 from media_platform.models import MediaOut, MediaPage, MediaStatus, Role, UpdateMedia
 from media_platform.observability import logger
-from media_platform.pagination import decode_cursor, encode_cursor
+from media_platform.pagination import decode_cursor, encode_cursor, invalid_cursor
 from media_platform.tokens import Claims
 
 _READY = {":ready": {"S": MediaStatus.READY.value}}
@@ -40,14 +41,18 @@ def list_media(caller: Claims, status: MediaStatus | None, limit: int, cursor: s
     if visible is None:
         return MediaPage(items=[])
     index = "by_status" if status else "by_creation"
-    found, last_key = media_table.query_page(
-        status=status,
-        filter_expression=visible[0],
-        filter_values=visible[1],
-        limit=limit,
-        start_key=decode_cursor(cursor, media_table.CURSOR_KEYS[index]),
-    )
-    return MediaPage(items=[m.public() for m in found], next_cursor=encode_cursor(last_key))
+    listing = f"media/{index}/{status or 'any'}"  # a cursor of one listing is refused by every other
+    try:
+        found, last_key = media_table.query_page(
+            status=status,
+            filter_expression=visible[0],
+            filter_values=visible[1],
+            limit=limit,
+            start_key=decode_cursor(cursor, media_table.CURSOR_KEYS[index], listing),
+        )
+    except StartKeyRefused:
+        raise invalid_cursor() from None
+    return MediaPage(items=[m.public() for m in found], next_cursor=encode_cursor(last_key, listing))
 
 
 def get_media(caller: Claims, media_id: str) -> MediaOut:

@@ -3,6 +3,8 @@ claim, and decoding requires every claim, so a token of one kind is never accept
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -47,6 +49,11 @@ def signing_key() -> bytes:
     if len(key) < MIN_KEY_BYTES:
         raise WeakSigningKey(f"the JWT signing key must be at least {MIN_KEY_BYTES} bytes")
     return key
+
+
+def purpose_key(purpose: str) -> bytes:
+    """A key for one other purpose (cursor signatures), derived from the signing key so that the two never mix."""
+    return hmac.new(signing_key(), f"media-platform/{purpose}".encode(), hashlib.sha256).digest()
 
 
 def issue(kind: TokenKind, subject: str, role: Role, ttl_seconds: int, now: float | None = None) -> str:

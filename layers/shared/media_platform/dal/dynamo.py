@@ -18,6 +18,20 @@ THROTTLING_CODES = {
 }
 
 
+class StartKeyRefused(Exception):
+    """DynamoDB refused a query's ExclusiveStartKey (a ValidationException): the cursor it came from is bad."""
+
+
+@contextmanager
+def refusing_bad_start_keys(start_key: dict[str, object] | None) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        if start_key and error_code(exc) == "ValidationException":
+            raise StartKeyRefused() from exc
+        raise
+
+
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 

@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from media_platform import clients
-from media_platform.dal.dynamo import busy_on_throttle, error_code
+from media_platform.dal.dynamo import busy_on_throttle, error_code, refusing_bad_start_keys
 from media_platform.models import Media, MediaStatus
 from media_platform.settings import get_settings
 
@@ -141,7 +141,7 @@ def query_page(
         query["ExpressionAttributeNames"] = names
     if start_key:
         query["ExclusiveStartKey"] = start_key
-    with busy_on_throttle():
+    with busy_on_throttle(), refusing_bad_start_keys(start_key):
         page = clients.dynamodb().query(TableName=_table(), ScanIndexForward=False, Limit=limit, **query)
     return [_from_item(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
 

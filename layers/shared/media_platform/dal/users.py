@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from media_platform import clients
-from media_platform.dal.dynamo import busy_on_throttle, error_code
+from media_platform.dal.dynamo import busy_on_throttle, error_code, refusing_bad_start_keys
 from media_platform.errors import Conflict, NotFound
 from media_platform.models import Role, User
 from media_platform.settings import get_settings
@@ -139,7 +139,7 @@ def list_users(limit: int, start_key: dict[str, Any] | None) -> tuple[list[User]
     }
     if start_key:
         query["ExclusiveStartKey"] = start_key
-    with busy_on_throttle():
+    with busy_on_throttle(), refusing_bad_start_keys(start_key):
         page = clients.dynamodb().query(**query)
     return [_from_item(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
 
