@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,30 @@ class QueriesThrough:
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.queries if name == "query" else self.real, name)
+
+
+class AtomicDynamoDB:
+    """Wraps a DynamoDB client so that one call runs at a time, and records the name of every call.
+
+    DynamoDB applies each conditional write and transaction atomically; moto does not (concurrent threads
+    interleave between its condition checks and its writes), so concurrency tests run through this to get
+    DynamoDB's guarantee, and still race everything else.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.calls: list[str] = []
+        self.lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.client, name)
+
+        def call(**kwargs: Any) -> Any:
+            with self.lock:
+                self.calls.append(name)
+                return method(**kwargs)
+
+        return call
 
 
 def FakeContext() -> LambdaContext:

@@ -54,7 +54,21 @@ def test_failures_are_problems_with_the_right_status(api: httpx.Client, admin_to
         "unknown route": (api.get("/nowhere"), 404),
         "malformed json": (
             api.post("/auth/signup", content=b"{", headers={"content-type": "application/json"}),
-            422,
+            400,
+        ),
+        "login body not utf-8": (
+            api.post("/auth/login", content=b'{"email": "\xff"}', headers={"content-type": "application/json"}),
+            400,
+        ),
+        "login form not utf-8": (
+            api.post(
+                "/auth/login", content=b"username=\xff", headers={"content-type": "application/x-www-form-urlencoded"}
+            ),
+            400,
+        ),
+        "anonymous malformed body": (
+            api.post("/media", content=b"{", headers={"content-type": "application/json"}),
+            401,
         ),
     }
     for name, (response, status) in cases.items():

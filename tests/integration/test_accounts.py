@@ -15,7 +15,7 @@ from media_platform import accounts, clients
 from media_platform.errors import Conflict
 from media_platform.models import SignupRequest
 from tests.integration.conftest import Invoke, Reply
-from tests.support import QueriesThrough
+from tests.support import AtomicDynamoDB, QueriesThrough
 
 SignUp = Callable[..., Reply]
 LogIn = Callable[..., str]
@@ -62,6 +62,7 @@ def test_a_client_cannot_choose_its_role(invoke: Invoke) -> None:
 
 
 def test_concurrent_signups_with_one_email_create_one_user(aws: object) -> None:
+    clients.override("dynamodb", AtomicDynamoDB(boto3.client("dynamodb", region_name="us-east-1")))
     outcomes: list[str] = []
 
     def attempt() -> None:
@@ -82,6 +83,7 @@ def test_concurrent_signups_with_one_email_create_one_user(aws: object) -> None:
 
 
 def test_concurrent_first_signups_make_exactly_one_admin(aws: object) -> None:
+    clients.override("dynamodb", AtomicDynamoDB(boto3.client("dynamodb", region_name="us-east-1")))
     roles: list[str] = []
 
     def attempt(n: int) -> None:

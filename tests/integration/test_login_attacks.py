@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import bcrypt
 import boto3
@@ -16,6 +15,7 @@ from media_platform import accounts, clients, passwords
 from media_platform.dal import users
 from media_platform.errors import NotAuthenticated, TooManyAttempts
 from media_platform.models import SignupRequest
+from tests.support import AtomicDynamoDB
 
 PASSWORD = "correct horse battery"
 MAX_ATTEMPTS = 5  # LOGIN_MAX_FAILURES in template.yaml's local environment (the settings default)
@@ -35,29 +35,6 @@ class CountingCheck:
             self.hashes.append(hashed)
         time.sleep(self.delay)
         return self.real(password, hashed)
-
-
-class CountingDynamoDB:
-    """Wraps the DynamoDB client: records the name of every call, and runs one call at a time.
-
-    DynamoDB applies each conditional write atomically; moto does not (concurrent threads interleave between its
-    condition check and its write), so the calls are serialised here to give the tests DynamoDB's guarantee.
-    """
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self.calls: list[str] = []
-        self.lock = threading.Lock()
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.client, name)
-
-        def call(**kwargs: Any) -> Any:
-            with self.lock:
-                self.calls.append(name)
-                return method(**kwargs)
-
-        return call
 
 
 @pytest.fixture
@@ -133,7 +110,7 @@ def test_a_malformed_stored_hash_costs_one_check_too(account: str, checks: Count
 
 
 def test_unknown_email_and_wrong_password_do_the_same_database_work(account: str, checks: CountingCheck) -> None:
-    counting = CountingDynamoDB(boto3.client("dynamodb", region_name="us-east-1"))
+    counting = AtomicDynamoDB(boto3.client("dynamodb", region_name="us-east-1"))
     clients.override("dynamodb", counting)
 
     attempt("ada@example.com", "wrong password")
@@ -149,7 +126,7 @@ def test_concurrent_guesses_cannot_outrun_the_lock(account: str, monkeypatch: py
     # Given a bcrypt check slow enough that every guess is in flight before the first one finishes
     slow = CountingCheck(delay=0.2)
     monkeypatch.setattr(bcrypt, "checkpw", slow)
-    clients.override("dynamodb", CountingDynamoDB(boto3.client("dynamodb", region_name="us-east-1")))
+    clients.override("dynamodb", AtomicDynamoDB(boto3.client("dynamodb", region_name="us-east-1")))
     guesses = ["wrong password"] * 39 + [PASSWORD]
     start = threading.Barrier(len(guesses))
     outcomes: list[str] = []

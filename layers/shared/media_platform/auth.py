@@ -16,7 +16,7 @@ from fastapi.security import OAuth2PasswordBearer
 from pydantic import ValidationError
 
 from media_platform import accounts
-from media_platform.errors import Forbidden, NotAuthenticated
+from media_platform.errors import Forbidden, MalformedBody, NotAuthenticated
 from media_platform.models import LoginRequest, Role, User
 from media_platform.tokens import Claims, TokenKind, verify
 
@@ -109,15 +109,14 @@ LOGIN_BODY_DOC: dict[str, Any] = {
 async def read_credentials(request: Request) -> LoginRequest:
     """JSON `{email, password}` or the OAuth2 password form (`username`, `password`), as /docs sends it."""
     body = await request.body()
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     try:
-        if request.headers.get("content-type", "").startswith(FORM):
+        if media_type == FORM:
             form = parse_qs(body.decode(), keep_blank_values=True, max_num_fields=10)
             fields = {"email": form.get("username", [None])[0], "password": form.get("password", [None])[0]}
             return LoginRequest.model_validate({k: v for k, v in fields.items() if v is not None})
         return LoginRequest.model_validate_json(body or b"null")
-    except (UnicodeDecodeError, ValueError) as exc:  # not UTF-8, or too many form fields
-        if isinstance(exc, ValidationError):
-            raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
-        raise RequestValidationError(
-            [{"loc": ("body",), "msg": "Unreadable login body", "type": "value_error"}]
-        ) from None
+    except ValidationError as exc:  # pydantic's json_invalid type becomes the 400 in web.py
+        raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
+    except (UnicodeDecodeError, ValueError):  # not UTF-8, or too many form fields
+        raise MalformedBody("The login body could not be read as UTF-8 JSON or form fields.") from None

@@ -14,6 +14,10 @@ class DomainError(Exception):
         self.detail = detail
 
 
+class MalformedBody(DomainError):
+    status, title, type_slug = 400, "Malformed request", "malformed-request"
+
+
 class NotAuthenticated(DomainError):
     status, title, type_slug = 401, "Not authenticated", "not-authenticated"
     headers = {"WWW-Authenticate": "Bearer"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -12,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit; bcrypt 5 raises on longer input
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SPECIALS = set('<>()[]\\,;:"')  # RFC 5322 specials, which an unquoted address never holds
 
 
 class Role(StrEnum):
@@ -21,7 +23,13 @@ class Role(StrEnum):
 
 
 def normalize_email(value: str) -> str:
-    email = value.strip().lower()
+    """One spelling per mailbox: NFKC (full-width letters become ASCII), case-folded, no trailing dot on the
+    domain. Control, invisible and markup characters are refused rather than stored and echoed."""
+    if any(unicodedata.category(char).startswith("C") for char in value):
+        raise ValueError("must not contain control or invisible characters")
+    email = unicodedata.normalize("NFKC", value).strip().casefold().rstrip(".")
+    if any(char in _SPECIALS for char in email):
+        raise ValueError('must not contain markup, quotes or other special characters (<>()[]\\,;:")')
     if len(email) > 254 or not _EMAIL.match(email):
         raise ValueError("must be a valid email address")
     return email
@@ -40,6 +48,9 @@ Password = Annotated[str, Field(max_length=MAX_PASSWORD_BYTES, examples=["correc
 
 
 class Strict(BaseModel):
+    """Request bodies refuse unknown fields. Their numbers and flags are strict too (`"1831"`, `1831.0` or `true`
+    is no size); not the whole model, since FastAPI validates parsed JSON, where a strict enum wants an instance."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -112,8 +123,10 @@ class CreateMedia(Strict):
     description: str | None = Field(default=None, max_length=5000)
     filename: str = Field(min_length=1, max_length=255, description="Kept as metadata only; never shapes the key.")
     content_type: Annotated[str, Field(max_length=100, examples=["video/mp4"]), AfterValidator(check_content_type)]
-    size_bytes: int = Field(gt=0, description="Exact size of the file to upload, in bytes.")
-    multipart: bool = Field(default=False, description="Ask for a multipart upload (sizes of at least 5 MiB).")
+    size_bytes: int = Field(gt=0, strict=True, description="Exact size of the file to upload, in bytes.")
+    multipart: bool = Field(
+        default=False, strict=True, description="Ask for a multipart upload (sizes of at least 5 MiB)."
+    )
 
 
 class UpdateMedia(Strict):
@@ -122,7 +135,7 @@ class UpdateMedia(Strict):
 
 
 class CompletedPart(Strict):
-    part_number: int = Field(ge=1, le=10000)
+    part_number: int = Field(ge=1, le=10000, strict=True)
     etag: str = Field(min_length=1, max_length=200)
 
 

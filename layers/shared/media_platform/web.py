@@ -38,6 +38,8 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if any(err["type"] == "json_invalid" for err in exc.errors()):  # not JSON at all: nothing to name a field in
+        return problem(400, "Malformed request", "The body could not be parsed as JSON.", "malformed-request")
     errors = [
         {"field": ".".join(str(part) for part in err["loc"]), "message": err["msg"], "type": err["type"]}
         for err in exc.errors()
