@@ -121,8 +121,18 @@ class FakeS3:
         self.generate_presigned_url = self._signer.generate_presigned_url
         self.generate_presigned_post = self._signer.generate_presigned_post
 
+    def get_paginator(self, name: str) -> Any:
+        return FakeVersionListing()
+
     def __getattr__(self, name: str) -> Callable[..., dict[str, Any]]:
         return _empty
+
+
+class FakeVersionListing:
+    """list_object_versions: the one version the seeded object has (deleting it goes to the empty delete_objects)."""
+
+    def paginate(self, *, Bucket: str, Prefix: str) -> list[dict[str, Any]]:
+        return [{"Versions": [{"Key": Prefix, "VersionId": "bench-version", "IsLatest": True}]}]
 
 
 def _empty(*_: Any, **__: Any) -> dict[str, Any]:
