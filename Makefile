@@ -22,16 +22,16 @@ $(STAMP): requirements-dev.lock
 
 ## dev: the whole API on http://127.0.0.1:3000 (docs at /docs) over an embedded moto server; no Docker, no AWS.
 dev: install
-	$(BIN)/python -m tests.local_stack
+	$(BIN)/python -m devtools.local_stack
 
 ## test: everything CI checks, cheapest first.
 test: install lint infra build-host
-	$(BIN)/python -m pytest tests/unit tests/integration tests/e2e tests/contract tests/infra
+	$(BIN)/python -m pytest tests/unit tests/devtools tests/integration tests/e2e tests/contract tests/infra
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/shared functions tests
+	$(BIN)/mypy layers/shared functions devtools tests
 
 ## infra: the template's own checks, offline.
 infra: install
@@ -55,7 +55,7 @@ deploy: build
 
 ## bench: cold init and warm overhead per function, as ratios against floors measured in the same run.
 bench: build-host
-	$(BIN)/python -m tests.bench
+	$(BIN)/python -m devtools.bench
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 if TYPE_CHECKING:
-    from tests.local_stack import LocalStack
+    from devtools.local_stack import LocalStack
 
 ADMIN_PASSWORD = "admin password 1"
 
@@ -44,7 +44,7 @@ def fresh_clients() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[LocalStack]:
     """The whole local stack on free ports, as `make dev` runs it."""
-    from tests.local_stack import LocalStack
+    from devtools.local_stack import LocalStack
 
     stack = LocalStack(api_port=0, aws_port=0).start()
     yield stack

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tests.local_stack.gateway import LambdaContext
+from devtools.local_stack.gateway import LambdaContext
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 

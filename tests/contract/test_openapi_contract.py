@@ -14,9 +14,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.local_stack import LocalStack
-from tests.local_stack.gateway import LoadedFunction, merged_openapi
-from tests.local_stack.template import Template
+from devtools.local_stack import LocalStack
+from devtools.local_stack.gateway import LoadedFunction, merged_openapi
+from devtools.local_stack.template import Template
 
 
 def _document() -> dict[str, object]:

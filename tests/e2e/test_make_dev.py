@@ -11,14 +11,14 @@ import time
 
 import httpx
 
-from tests.local_stack.template import ROOT
+from devtools.local_stack.template import ROOT
 
 
 def test_the_dev_server_serves_docs_and_stops_on_ctrl_c() -> None:
     env = {**os.environ, "PYTHONPATH": "layers/shared:.", "PYTHONUNBUFFERED": "1"}
     env.pop("AWS_ENDPOINT_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.local_stack", "--port", "0", "--aws-port", "0", "--schedule-every", "0"],
+        [sys.executable, "-m", "devtools.local_stack", "--port", "0", "--aws-port", "0", "--schedule-every", "0"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

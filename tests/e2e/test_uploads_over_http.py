@@ -12,8 +12,8 @@ import boto3
 import httpx
 import pytest
 
+from devtools.local_stack import LocalStack
 from tests.e2e.conftest import Member
-from tests.local_stack import LocalStack
 
 MEDIA = Path(__file__).resolve().parents[1] / "fixtures" / "media"
 MiB = 1024**2

@@ -19,8 +19,8 @@ import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tests.local_stack import resources
-from tests.local_stack.template import ROOT, Function, Template, load_template
+from devtools.local_stack import resources
+from devtools.local_stack.template import ROOT, Function, Template, load_template
 
 BUILD = ROOT / ".aws-sam" / "build"
 BUILT_TEMPLATE = BUILD / "template.yaml"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.local_stack.template import ROOT, TEMPLATE, Template, load_template
+from devtools.local_stack.template import ROOT, TEMPLATE, Template, load_template
 
 DOC = load_template()
 TPL = Template(DOC)

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from devtools.local_stack.resources import provision
+from devtools.local_stack.stack import stack_environment
+from devtools.local_stack.template import Template
 from media_platform import clients
 from media_platform.settings import get_settings
-from tests.local_stack.resources import provision
-from tests.local_stack.stack import stack_environment
-from tests.local_stack.template import Template
 from tests.support import FakeContext, load_event
 
 

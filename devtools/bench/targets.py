@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tests.local_stack.template import Function, Route, Template
+from devtools.local_stack.template import Function, Route, Template
 
 if TYPE_CHECKING:
     from media_platform.models import Media
@@ -187,7 +187,7 @@ def load_targets(only: list[str] | None = None) -> tuple[list[Target], list[str]
             FLOOR,
             [floor_dir, LAYER_DIR],
             "floor_app",
-            "tests.bench.floor_app",
+            "devtools.bench.floor_app",
             "lambda_handler",
             minimal_event(FLOOR_ROUTE),
             wants_token=False,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi import APIRouter, FastAPI
 
-from tests.local_stack.gateway import Gateway, LoadedFunction, RouteMismatch, check_routes
-from tests.local_stack.template import Function, Route, Template
+from devtools.local_stack.gateway import Gateway, LoadedFunction, RouteMismatch, check_routes
+from devtools.local_stack.template import Function, Route, Template
 
 ORIGINAL_PATHS = {
     "POST /auth/signup",

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from tests.bench.targets import (
+from devtools.bench.targets import (
     ADMIN_EMAIL,
     ADMIN_ID,
     CREATED_AT,
@@ -24,7 +24,7 @@ from tests.bench.targets import (
     Target,
     media_asset,
 )
-from tests.local_stack.gateway import LambdaContext
+from devtools.local_stack.gateway import LambdaContext
 
 SIGNING_KEY = "k" * 64
 ROUNDS = 5

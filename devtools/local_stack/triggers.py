@@ -10,8 +10,8 @@ from typing import Any
 
 import boto3
 
-from tests.local_stack.gateway import LoadedFunction
-from tests.local_stack.template import Template
+from devtools.local_stack.gateway import LoadedFunction
+from devtools.local_stack.template import Template
 
 RETRY_DELAY_SECONDS = 2  # a failed record comes back this soon locally (AWS: the queue's visibility timeout)
 

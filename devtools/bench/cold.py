@@ -17,8 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests.bench._coldstart import MARKER
-from tests.bench.targets import (
+from devtools.bench._coldstart import MARKER
+from devtools.bench.targets import (
     ADMIN_EMAIL,
     ADMIN_ID,
     ADMIN_PASSWORD,
@@ -131,12 +131,12 @@ class Emulator:
     def _provision_and_seed(self) -> None:
         import boto3
 
+        from devtools.local_stack.resources import provision
+        from devtools.local_stack.template import Template
         from media_platform import clients, passwords, tokens
         from media_platform.dal import users
         from media_platform.models import Role, User
         from media_platform.settings import get_settings
-        from tests.local_stack.resources import provision
-        from tests.local_stack.template import Template
 
         _forget_clients()
         try:
@@ -274,7 +274,7 @@ def run_cold(targets: list[Target], runs: int, full_site_packages: bool, importt
     """`runs` rounds over every target, round-robin so drift hits all alike, after one discarded warm-up round
     (it fills the page cache and makes moto load its backends). A function whose child fails is dropped with a
     warning; the floor failing raises ColdFailure. Also returns the seeded admin's password hash."""
-    from tests.local_stack.template import Template
+    from devtools.local_stack.template import Template
 
     environment: dict[str, str] = {}  # every function's, as the seed needs the users table even with --only
     for function in Template.load().functions():

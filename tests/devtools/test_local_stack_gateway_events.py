@@ -3,8 +3,8 @@ from __future__ import annotations
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from tests.local_stack.gateway import build_event
-from tests.local_stack.template import Route
+from devtools.local_stack.gateway import build_event
+from devtools.local_stack.template import Route
 
 
 def test_the_event_carries_the_client_address_route_and_body() -> None:

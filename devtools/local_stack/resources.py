@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 
-from tests.local_stack.template import Template
+from devtools.local_stack.template import Template
 
 _TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "BillingMode")
 

@@ -11,10 +11,10 @@ from moto.moto_server import werkzeug_app
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from tests.local_stack import resources
-from tests.local_stack.gateway import Gateway, LoadedFunction
-from tests.local_stack.template import TEMPLATE, Template
-from tests.local_stack.triggers import QueuePoller, Scheduler, schedule_seconds, scheduled_event
+from devtools.local_stack import resources
+from devtools.local_stack.gateway import Gateway, LoadedFunction
+from devtools.local_stack.template import TEMPLATE, Template
+from devtools.local_stack.triggers import QueuePoller, Scheduler, schedule_seconds, scheduled_event
 
 REGION = "us-east-1"
 LOCAL_ENV = {

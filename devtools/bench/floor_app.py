@@ -2,7 +2,7 @@
 the DynamoDB and S3 clients a real function would need, created at import.
 
 The cold benchmark imports this file as a top-level module (`floor_app`) from the built layer's packages, the warm
-benchmark as `tests.bench.floor_app`; it must stay free of project imports.
+benchmark as `devtools.bench.floor_app`; it must stay free of project imports.
 """
 
 import os

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from werkzeug.wrappers import Request, Response
 
-from tests.local_stack.template import Function, Route
+from devtools.local_stack.template import Function, Route
 
 _thread_state = threading.local()
 

@@ -1,4 +1,4 @@
-"""python -m tests.bench: cold init and warm per-request overhead of every function, against the floor."""
+"""python -m devtools.bench: cold init and warm per-request overhead of every function, against the floor."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ TARGET_RATIO = 1.2
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.bench",
+        prog="python -m devtools.bench",
         description=(
             "Cold init (a fresh `python -I` importing the built handler from .aws-sam/build and serving one request "
             "against a local moto server) and warm per-request overhead (in-process, AWS stubbed) of every function "
@@ -74,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
             sys.path.insert(0, str(path))
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-    from tests.bench.cold import BASE_ENV, ColdFailure, ColdRun, run_cold
-    from tests.bench.targets import ADMIN_PASSWORD, LAYER_DIR, load_targets
-    from tests.bench.warm import WarmResult, access_token, run_warm, stubbed_aws
+    from devtools.bench.cold import BASE_ENV, ColdFailure, ColdRun, run_cold
+    from devtools.bench.targets import ADMIN_PASSWORD, LAYER_DIR, load_targets
+    from devtools.bench.warm import WarmResult, access_token, run_warm, stubbed_aws
 
     if not args.no_cold and not LAYER_DIR.is_dir():
         print(f"No build at {LAYER_DIR.parent}: run `make build-host` first.", file=sys.stderr)

@@ -7,8 +7,8 @@ import json
 import threading
 from pathlib import Path
 
-from tests.local_stack.stack import LocalStack
-from tests.local_stack.template import ROOT
+from devtools.local_stack.stack import LocalStack
+from devtools.local_stack.template import ROOT
 
 
 def write_sam_env(stack: LocalStack) -> Path:
