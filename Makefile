@@ -21,8 +21,9 @@ $(STAMP): requirements-dev.lock
 	touch $(STAMP)
 
 ## dev: the whole API on http://127.0.0.1:3000 (docs at /docs) over an embedded moto server; no Docker, no AWS.
+## One line per API request; VERBOSE=1 also shows every emulator request.
 dev: install
-	$(BIN)/python -m devtools.local_stack
+	$(BIN)/python -m devtools.local_stack $(if $(VERBOSE),--verbose)
 
 ## test: everything CI checks, cheapest first.
 test: install lint infra build-host

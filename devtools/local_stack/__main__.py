@@ -27,8 +27,16 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--aws-port", type=int, default=5000)
     parser.add_argument("--schedule-every", type=float, default=60, help="seconds between scheduled runs (0: never)")
+    parser.add_argument("--verbose", action="store_true", help="also log every emulator request (make dev VERBOSE=1)")
     args = parser.parse_args()
-    stack = LocalStack(args.host, args.port, args.aws_port, schedule_every=args.schedule_every).start()
+    stack = LocalStack(
+        args.host,
+        args.port,
+        args.aws_port,
+        schedule_every=args.schedule_every,
+        access_log=lambda line: print(line, flush=True),
+        verbose=args.verbose,
+    ).start()
     assert stack.gateway is not None
     routes = sorted(f"{r.key:<34} -> {f.spec.logical_id}" for r, f in stack.gateway.routes)
     print(f"Media Platform API  {stack.api_url}", flush=True)

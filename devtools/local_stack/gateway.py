@@ -10,6 +10,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -169,8 +170,14 @@ def _not_found(detail: str, status: int = 404) -> Response:
 
 
 class Gateway:
-    def __init__(self, functions: list[LoadedFunction], title: str = "Media Platform API (local)") -> None:
+    def __init__(
+        self,
+        functions: list[LoadedFunction],
+        title: str = "Media Platform API (local)",
+        access_log: Callable[[str], None] | None = None,
+    ) -> None:
         check_routes(functions)
+        self.access_log = access_log  # one line per request, as `sam local start-api` prints
         self.functions = functions
         self.openapi = merged_openapi(functions, title)
         table = [(route, f) for f in functions for route in f.spec.routes]
@@ -185,13 +192,22 @@ class Gateway:
         return None
 
     def dispatch(self, request: Request) -> Response:
+        started = time.perf_counter()
+        function, response = self._answer(request)
+        if self.access_log:
+            ms = (time.perf_counter() - started) * 1000
+            self.access_log(f"{request.method} {request.path} {response.status_code} {function} {ms:.0f} ms")
+        return response
+
+    def _answer(self, request: Request) -> tuple[str, Response]:
+        """The response, and the logical id of the function that gave it (`-` for the gateway's own pages)."""
         if request.path == "/openapi.json":
-            return Response(json.dumps(self.openapi), content_type="application/json")
+            return "-", Response(json.dumps(self.openapi), content_type="application/json")
         if request.path == "/docs":
-            return Response(bytes(self.docs_html), content_type="text/html")
+            return "-", Response(bytes(self.docs_html), content_type="text/html")
         matched = self.match(request.method, request.path)
         if matched is None:
-            return _not_found(f"No route for {request.method} {request.path}.")
+            return "-", _not_found(f"No route for {request.method} {request.path}.")
         route, function, params = matched
         result = function.invoke(build_event(request, route, params))
         body = result.get("body") or ""
@@ -202,7 +218,7 @@ class Gateway:
             response.headers[name] = value
         for cookie in result.get("cookies") or []:
             response.headers.add("Set-Cookie", cookie)
-        return response
+        return function.spec.logical_id, response
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         return self.dispatch(Request(environ))(environ, start_response)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,10 @@ class LocalStack:
         aws_port: int = 0,
         template_path: Path = TEMPLATE,
         schedule_every: float | None = None,
+        access_log: Callable[[str], None] | None = None,
+        verbose: bool = False,
     ) -> None:
+        self.access_log, self.verbose = access_log, verbose
         self.host, self.api_port, self.aws_port = host, api_port, aws_port
         self.schedule_every = schedule_every  # None: each schedule's own rate; 0: only on demand (tests)
         self.functions: dict[str, LoadedFunction] = {}
@@ -67,7 +72,9 @@ class LocalStack:
         resources.provision(self.template, REGION)
         _forget_cached_clients()
         self.functions = {f.logical_id: LoadedFunction.load(f) for f in self.template.functions()}
-        self.gateway = Gateway(list(self.functions.values()))
+        self.gateway = Gateway(list(self.functions.values()), access_log=self.access_log)
+        # werkzeug logs every request of both servers; the queue poller alone makes one a second. Quiet unless asked.
+        logging.getLogger("werkzeug").setLevel(logging.INFO if self.verbose else logging.ERROR)
         self._server = make_server(self.host, self.api_port, self.gateway, threaded=True)
         self.api_port = self._server.server_port
         threading.Thread(target=self._server.serve_forever, daemon=True, name="local-api").start()
