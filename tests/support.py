@@ -52,14 +52,19 @@ class FakeSecrets:
         return self.value
 
 
-class QueriesThrough:
-    """The real DynamoDB client, except that queries go to another (a Stubber-wrapped one)."""
+class RoutedCalls:
+    """A real client, except that the named calls go to another (a Stubber-wrapped one, to inject AWS failures)."""
 
-    def __init__(self, real: object, queries: object) -> None:
-        self.real, self.queries = real, queries
+    def __init__(self, real: object, stubbed: object, *names: str) -> None:
+        self.real, self.stubbed, self.names = real, stubbed, set(names)
 
     def __getattr__(self, name: str) -> object:
-        return getattr(self.queries if name == "query" else self.real, name)
+        return getattr(self.stubbed if name in self.names else self.real, name)
+
+
+def QueriesThrough(real: object, queries: object) -> RoutedCalls:
+    """The real DynamoDB client, except that queries go to another."""
+    return RoutedCalls(real, queries, "query")
 
 
 class AtomicDynamoDB:

@@ -16,9 +16,10 @@ import pytest
 from botocore.stub import Stubber
 
 from media_platform import clients
+from media_platform.idempotency import persistence_layer
 from media_platform.uploads import EXPIRY_GRACE_SECONDS, MiB
 from tests.integration.conftest import Invoke, Reply, Team
-from tests.support import EVENTS, FakeContext, QueriesThrough
+from tests.support import EVENTS, FakeContext, QueriesThrough, RoutedCalls
 
 BUCKET = "media-platform-local-media-123456789012"
 MEDIA_TABLE = "media-platform-local-MediaTable"
@@ -244,6 +245,14 @@ def test_a_repeated_idempotency_key_replays_the_first_answer(create: Any, team: 
     assert first.status == again.status == 201
     assert again.body["media"]["id"] == first.body["media"]["id"]
     assert len(media_items()) == 1
+
+
+def test_the_idempotency_store_is_built_once_per_execution_environment(create: Any, team: Team) -> None:
+    built_before = persistence_layer.cache_info().misses
+    for n in range(3):
+        assert create(team.editor.token, headers={"idempotency-key": f"k-{n}"}).status == 201
+
+    assert persistence_layer.cache_info().misses - built_before == 1
 
 
 def test_an_idempotency_key_reused_with_another_body_is_422(create: Any, team: Team) -> None:
@@ -778,3 +787,55 @@ def test_editing_deleted_media_is_refused_without_a_500(create: Any, invoke: Inv
 
     assert reply.status == 409
     assert stored(media_id)["title"] == "Keynote"
+
+
+# AWS failures: one translator for every S3 call
+
+
+def failing_s3(operation: str, code: str, *routed: str) -> Stubber:
+    """S3 as moto serves it, except that `operation` fails once with `code` (botocore has retried already)."""
+    stubbed = boto3.client("s3", region_name="us-east-1")
+    stubber = Stubber(stubbed)
+    stubber.add_client_error(operation, code, http_status_code=503 if code == "SlowDown" else 403)
+    stubber.activate()
+    clients.override("s3", RoutedCalls(clients.s3(), stubbed, *(routed or (operation,))))
+    return stubber
+
+
+def test_s3_slowdown_while_deleting_is_a_503_and_a_retry_finishes_it(ready: Any, invoke: Invoke, team: Team) -> None:
+    media_id = ready(team.editor.token)
+    stubber = failing_s3("list_object_versions", "SlowDown", "get_paginator")
+
+    busy = invoke("media_delete", token=team.editor.token, **at(media_id))
+    clients.reset()
+    again = invoke("media_delete", token=team.editor.token, **at(media_id))
+
+    assert busy.status == 503 and busy.headers["retry-after"] == "2"
+    stubber.assert_no_pending_responses()
+    assert again.status == 204 and not object_exists(f"uploads/{media_id}")
+
+
+@pytest.mark.parametrize(("code", "status"), [("SlowDown", 503), ("AccessDenied", 500)])
+def test_starting_a_multipart_upload_translates_only_throttling(
+    invoke: Invoke, team: Team, code: str, status: int
+) -> None:
+    failing_s3("create_multipart_upload", code)
+
+    reply = invoke("media_create", token=team.editor.token, body=new_media(size_bytes=10 * MiB, multipart=True))
+
+    assert reply.status == status
+    assert ("correlation_id" in reply.body) == (status == 500)  # an unexpected error is the generic 500
+    assert media_items() == []
+
+
+def test_s3_slowdown_while_verifying_fails_only_that_record(create: Any, team: Team) -> None:
+    media_id = create(team.editor.token).body["media"]["id"]
+    s3().put_object(Bucket=BUCKET, Key=f"uploads/{media_id}", Body=MP4, ContentType="video/mp4")
+    failing_s3("head_object", "SlowDown")
+
+    test_event = json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": BUCKET})
+
+    result = process(notification(f"uploads/{media_id}"), test_event)
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m0"}]}  # SQS redelivers it later
+    assert stored(media_id)["status"] == "pending_upload"

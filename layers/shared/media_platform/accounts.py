@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from media_platform import passwords, tokens
 from media_platform.dal import users
-from media_platform.dal.dynamo import StartKeyRefused
+from media_platform.dal.aws_errors import StartKeyRefused
 from media_platform.errors import Forbidden, NotAuthenticated, NotFound, TooManyAttempts
 from media_platform.models import Role, SignupRequest, TokenOut, User, UserOut, UserPage, normalize_email
 from media_platform.observability import logger

@@ -9,7 +9,7 @@ from typing import Any
 from media_platform import access
 from media_platform.dal import media as media_table
 from media_platform.dal import objects
-from media_platform.dal.dynamo import StartKeyRefused
+from media_platform.dal.aws_errors import StartKeyRefused
 from media_platform.errors import Conflict, InvalidInput, NotFound
 from media_platform.models import MediaOut, MediaPage, MediaStatus, Role, UpdateMedia
 from media_platform.observability import logger

@@ -4,6 +4,7 @@ first response; the same key with another body is refused."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -15,6 +16,14 @@ from media_platform.settings import get_settings
 KEY_TTL_SECONDS = 24 * 3600
 
 
+@cache
+def persistence_layer(table_name: str, client: Any) -> Any:
+    """Built once per execution environment (per table and client), as the Powertools examples do at module scope."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    return DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
+
+
 def once[T: BaseModel](
     key: str | None, payload: dict[str, Any], produce: Callable[[], T], model: type[T], lambda_context: Any = None
 ) -> T:
@@ -22,17 +31,13 @@ def once[T: BaseModel](
     block its key for a day."""
     if key is None:
         return produce()
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyValidationError,
     )
 
-    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table, boto3_client=clients.dynamodb())
+    persistence = persistence_layer(get_settings().idempotency_table, clients.dynamodb())
     config = IdempotencyConfig(
         event_key_jmespath="[caller, key]",
         payload_validation_jmespath="body",

@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from media_platform import clients
-from media_platform.dal.dynamo import busy_on_throttle, error_code, refusing_bad_start_keys
+from media_platform.dal.aws_errors import busy_on_throttle, error_code, refusing_bad_start_keys
 from media_platform.models import Media, MediaStatus
 from media_platform.settings import get_settings
 

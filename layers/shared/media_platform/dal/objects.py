@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from media_platform import clients
-from media_platform.dal.dynamo import error_code
-from media_platform.errors import InvalidInput, ServiceBusy
+from media_platform.dal.aws_errors import busy_on_throttle, error_code
+from media_platform.errors import InvalidInput
 from media_platform.settings import get_settings
 
 
@@ -31,10 +31,8 @@ def presigned_post(key: str, content_type: str, size_bytes: int, expires_in: int
 
 
 def start_multipart(key: str, content_type: str) -> str:
-    try:
+    with busy_on_throttle():
         upload = clients.s3().create_multipart_upload(Bucket=_bucket(), Key=key, ContentType=content_type)
-    except (ClientError, BotoCoreError) as exc:
-        raise ServiceBusy("Storage is unavailable; retry shortly.", retry_after=2) from exc
     return str(upload["UploadId"])
 
 
@@ -49,12 +47,13 @@ def presigned_part_url(key: str, upload_id: str, part_number: int, expires_in: i
 
 def complete_multipart(key: str, upload_id: str, parts: list[tuple[int, str]]) -> None:
     try:
-        clients.s3().complete_multipart_upload(
-            Bucket=_bucket(),
-            Key=key,
-            UploadId=upload_id,
-            MultipartUpload={"Parts": [{"PartNumber": number, "ETag": etag} for number, etag in parts]},
-        )
+        with busy_on_throttle():
+            clients.s3().complete_multipart_upload(
+                Bucket=_bucket(),
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": [{"PartNumber": number, "ETag": etag} for number, etag in parts]},
+            )
     except ClientError as exc:
         if error_code(exc) in {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "NoSuchUpload"}:
             raise InvalidInput("The parts do not complete this upload.", field="body.parts") from exc
@@ -63,7 +62,8 @@ def complete_multipart(key: str, upload_id: str, parts: list[tuple[int, str]]) -
 
 def abort_multipart(key: str, upload_id: str) -> None:
     try:
-        clients.s3().abort_multipart_upload(Bucket=_bucket(), Key=key, UploadId=upload_id)
+        with busy_on_throttle():
+            clients.s3().abort_multipart_upload(Bucket=_bucket(), Key=key, UploadId=upload_id)
     except ClientError as exc:
         if error_code(exc) != "NoSuchUpload":  # already aborted or completed: nothing left to abort
             raise
@@ -72,7 +72,8 @@ def abort_multipart(key: str, upload_id: str) -> None:
 def head(key: str) -> dict[str, Any] | None:
     """The current version's metadata (`VersionId`, `ContentLength`, `ContentType`, `ETag`), or None."""
     try:
-        found: dict[str, Any] = clients.s3().head_object(Bucket=_bucket(), Key=key)
+        with busy_on_throttle():
+            found: dict[str, Any] = clients.s3().head_object(Bucket=_bucket(), Key=key)
     except ClientError as exc:
         if error_code(exc) in {"404", "NoSuchKey", "NotFound"}:
             return None
@@ -82,25 +83,28 @@ def head(key: str) -> dict[str, Any] | None:
 
 def read_head(key: str, version_id: str, length: int) -> bytes:
     """The first bytes of exactly this version, whatever has been uploaded over it since."""
-    body = clients.s3().get_object(Bucket=_bucket(), Key=key, VersionId=version_id, Range=f"bytes=0-{length - 1}")
-    data: bytes = body["Body"].read()
+    with busy_on_throttle():
+        body = clients.s3().get_object(Bucket=_bucket(), Key=key, VersionId=version_id, Range=f"bytes=0-{length - 1}")
+        data: bytes = body["Body"].read()
     return data
 
 
 def _versions(key: str) -> list[str]:
     """Every version id of the key, delete markers included (the bucket is versioned)."""
     found: list[str] = []
-    for page in clients.s3().get_paginator("list_object_versions").paginate(Bucket=_bucket(), Prefix=key):
-        for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
-            if entry["Key"] == key:
-                found.append(str(entry["VersionId"]))
+    with busy_on_throttle():
+        for page in clients.s3().get_paginator("list_object_versions").paginate(Bucket=_bucket(), Prefix=key):
+            for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                if entry["Key"] == key:
+                    found.append(str(entry["VersionId"]))
     return found
 
 
 def _delete_versions(key: str, version_ids: list[str]) -> None:
     for start in range(0, len(version_ids), 1000):  # DeleteObjects takes at most 1,000 keys
         batch = [{"Key": key, "VersionId": v} for v in version_ids[start : start + 1000]]
-        answer = clients.s3().delete_objects(Bucket=_bucket(), Delete={"Objects": batch, "Quiet": True})
+        with busy_on_throttle():
+            answer = clients.s3().delete_objects(Bucket=_bucket(), Delete={"Objects": batch, "Quiet": True})
         if answer.get("Errors"):
             raise ObjectsNotDeleted(f"{len(answer['Errors'])} versions of an object could not be deleted")
 

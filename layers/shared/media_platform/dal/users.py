@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from media_platform import clients
-from media_platform.dal.dynamo import busy_on_throttle, error_code, refusing_bad_start_keys
+from media_platform.dal.aws_errors import busy_on_throttle, error_code, refusing_bad_start_keys
 from media_platform.errors import Conflict, NotFound
 from media_platform.models import Role, User
 from media_platform.settings import get_settings

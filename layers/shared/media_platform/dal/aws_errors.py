@@ -1,4 +1,5 @@
-"""What every DynamoDB access shares: turning throttling and outages into ServiceBusy."""
+"""The one translator of AWS errors that every DynamoDB and S3 call goes through: throttling (DynamoDB's, S3's
+`SlowDown`) and outages become ServiceBusy (503 with Retry-After); anything else stays unexpected (the generic 500)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ THROTTLING_CODES = {
     "RequestLimitExceeded",
     "InternalServerError",
     "ServiceUnavailable",
+    "SlowDown",  # S3
+    "InternalError",  # S3
+    "RequestTimeout",  # S3
 }
 
 
