@@ -43,6 +43,10 @@ MULTIPART_COMPLETION_GRACE_SECONDS = 3600
 EXPIRY_GRACE_SECONDS = 900
 
 
+class UnversionedBucket(RuntimeError):
+    """Without versions, bytes uploaded after verification could not be told from the verified ones."""
+
+
 def part_size_for(size_bytes: int) -> int:
     """The smallest whole-MiB part size (at least 5 MiB) that needs no more than MAX_PARTS parts."""
     return max(MIN_PART_BYTES, math.ceil(size_bytes / MAX_PARTS / MiB) * MiB)
@@ -199,10 +203,6 @@ def _mismatch(media: Media, head: dict[str, Any]) -> str | None:
     if stored_type != media.content_type:
         return f"The uploaded file was stored as {stored_type or 'no type'}, but {media.content_type} was declared."
     return None
-
-
-class UnversionedBucket(RuntimeError):
-    """Without versions, bytes uploaded after verification could not be told from the verified ones."""
 
 
 def _discard_later_uploads(media: Media) -> None:

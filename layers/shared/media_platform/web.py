@@ -14,7 +14,7 @@ from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from media_platform.errors import DomainError
+from media_platform.errors import DomainError, MalformedBody
 from media_platform.observability import Handler, instrumented, logger
 
 PROBLEM_JSON = "application/problem+json"
@@ -39,7 +39,7 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     if any(err["type"] == "json_invalid" for err in exc.errors()):  # not JSON at all: nothing to name a field in
-        return problem(400, "Malformed request", "The body could not be parsed as JSON.", "malformed-request")
+        return await _domain_error(_, MalformedBody("The body could not be parsed as JSON."))
     errors = [
         {"field": ".".join(str(part) for part in err["loc"]), "message": err["msg"], "type": err["type"]}
         for err in exc.errors()

@@ -14,6 +14,10 @@ from media_platform.errors import InvalidInput
 from media_platform.settings import get_settings
 
 
+class ObjectsNotDeleted(RuntimeError):
+    """S3 refused to delete some versions; the caller fails and is retried."""
+
+
 def _bucket() -> str:
     return get_settings().media_bucket
 
@@ -119,7 +123,3 @@ def keep_only(key: str, version_id: str) -> int:
     others = [v for v in _versions(key) if v != version_id]
     _delete_versions(key, others)
     return len(others)
-
-
-class ObjectsNotDeleted(RuntimeError):
-    """S3 refused to delete some versions; the caller fails and is retried."""
