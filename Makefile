@@ -38,7 +38,7 @@ lint: install
 infra: install
 	$(BIN)/sam validate --lint
 	$(BIN)/cfn-lint template.yaml
-	$(BIN)/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
+	$(BIN)/checkov --config-file .checkov.yaml -f template.yaml
 
 ## build: the deployable artifact (arm64 by default), with bytecode compiled in.
 build: install

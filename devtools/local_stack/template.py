@@ -158,7 +158,7 @@ class Template:
             function = Function(
                 logical_id=name,
                 code_uri=props["CodeUri"].rstrip("/"),
-                handler=props["Handler"],
+                handler=props.get("Handler", globals_.get("Handler")),
                 environment={k: str(self.resolve(v)) for k, v in env.items()},
                 events=props.get("Events", {}),
                 memory_mb=int(props.get("MemorySize", globals_.get("MemorySize", 128))),

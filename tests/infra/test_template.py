@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from devtools.local_stack.template import ROOT, TEMPLATE, Template, load_template
 
@@ -27,6 +28,8 @@ API = RESOURCES[API_ID]["Properties"]
 NEVER_SKIPPED = {"CKV_AWS_28", "CKV_AWS_45", "CKV_AWS_66", "CKV_AWS_95", "CKV_AWS_363"}
 BUCKET_LIST_ACTIONS = {"s3:ListBucket", "s3:ListBucketVersions"}
 CHECK_ID = re.compile(r"^CKV2?_AWS_\d+$")
+CHECKOV_CONFIG = ROOT / ".checkov.yaml"
+CHECKOV_CONFIG_SKIPS = set(yaml.safe_load(CHECKOV_CONFIG.read_text())["skip-check"])
 
 
 def referenced_ids(value: Any) -> set[str]:
@@ -58,8 +61,11 @@ def as_list(value: Any) -> list[Any]:
 
 
 def statements(function_id: str) -> list[dict[str, Any]]:
+    """A function's inline statements and those of the stack's managed policies it attaches."""
     found: list[dict[str, Any]] = []
     for policy in FUNCTIONS[function_id]["Properties"].get("Policies", []):
+        if "Ref" in policy:
+            policy = RESOURCES[policy["Ref"]]["Properties"]["PolicyDocument"]
         found.extend(policy["Statement"])
     return found
 
@@ -128,12 +134,24 @@ def test_function_has_one_kind_of_trigger_wired_safely(function_id: str) -> None
 def test_function_code_and_handler_exist(function_id: str) -> None:
     props = FUNCTIONS[function_id]["Properties"]
     code_dir = ROOT / props["CodeUri"]
-    module, attribute = props["Handler"].rsplit(".", 1)
+    module, attribute = GLOBAL_FUNCTION["Handler"].rsplit(".", 1)
     assert (code_dir / f"{module}.py").is_file()
     assert attribute == "lambda_handler"
-    # Runtime, architecture and tracing come from Globals only, so one change covers every function.
-    for key in ("Runtime", "Architectures", "Tracing", "Layers"):
+
+
+@pytest.mark.parametrize("function_id", sorted(FUNCTIONS))
+def test_function_block_shows_only_what_is_its_own(function_id: str) -> None:
+    props = FUNCTIONS[function_id]["Properties"]
+    # Runtime, architecture, handler and tracing come from Globals only, so one change covers every function.
+    for key in ("Runtime", "Architectures", "Handler", "Tracing", "Layers"):
         assert key not in props, f"{function_id} overrides Globals.{key}"
+    for key in ("MemorySize", "Timeout"):
+        assert props.get(key) != GLOBAL_FUNCTION[key], f"{function_id} repeats Globals.{key}"
+    own_variables = props.get("Environment", {}).get("Variables", {})
+    repeated = set(own_variables) & set(GLOBAL_FUNCTION["Environment"]["Variables"])
+    assert not repeated, f"{function_id} repeats Globals variables {repeated}"
+    skips = {skip["id"] for skip in FUNCTIONS[function_id].get("Metadata", {}).get("checkov", {}).get("skip", [])}
+    assert not skips & CHECKOV_CONFIG_SKIPS, f"{function_id} repeats checkov skips of .checkov.yaml"
 
 
 @pytest.mark.parametrize("function_id", sorted(FUNCTIONS))
@@ -162,8 +180,12 @@ def test_function_policies_are_inline_statements_only(function_id: str) -> None:
     policies = props.get("Policies", [])
     assert isinstance(policies, list) and policies
     for policy in policies:
-        # A string is a managed policy; {"DynamoDBCrudPolicy": ...} and friends are SAM policy templates.
-        assert isinstance(policy, dict) and set(policy) == {"Statement"}, f"{function_id}: {policy!r}"
+        # A string is an AWS managed policy; {"DynamoDBCrudPolicy": ...} and friends are SAM policy templates.
+        assert isinstance(policy, dict), f"{function_id}: {policy!r}"
+        if set(policy) == {"Ref"}:  # a managed policy of this stack, reviewed like an inline one
+            assert RESOURCES[policy["Ref"]]["Type"] == "AWS::IAM::ManagedPolicy", f"{function_id}: {policy!r}"
+        else:
+            assert set(policy) == {"Statement"}, f"{function_id}: {policy!r}"
 
 
 @pytest.mark.parametrize("function_id", sorted(FUNCTIONS))
@@ -325,6 +347,16 @@ def test_layer_is_built_for_python313() -> None:
 # --- suppressions ----------------------------------------------------------------------------------------------
 
 
+def test_every_stack_wide_checkov_skip_says_why() -> None:
+    lines = CHECKOV_CONFIG.read_text().splitlines()
+    skipped = [(n, line.strip().removeprefix("- ")) for n, line in enumerate(lines) if line.strip().startswith("- CKV")]
+    assert {check for _, check in skipped} == CHECKOV_CONFIG_SKIPS and skipped
+    for n, check in skipped:
+        assert CHECK_ID.match(check), check
+        assert lines[n - 1].strip().startswith("#") and len(lines[n - 1]) >= 40, f"{check} is skipped without a reason"
+        assert check not in NEVER_SKIPPED, f".checkov.yaml suppresses {check}, which the template satisfies"
+
+
 def test_every_checkov_skip_says_why() -> None:
     for name, resource in RESOURCES.items():
         skips = resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
@@ -334,6 +366,7 @@ def test_every_checkov_skip_says_why() -> None:
             assert CHECK_ID.match(skip["id"]), (name, skip)
             assert isinstance(skip.get("comment"), str) and len(skip["comment"].strip()) >= 20, (name, skip)
             assert skip["id"] not in NEVER_SKIPPED, f"{name} suppresses {skip['id']}, which the template satisfies"
+            assert skip["id"] not in CHECKOV_CONFIG_SKIPS, f"{name} repeats {skip['id']}, skipped stack-wide"
 
 
 # --- the tools, offline (slower) -------------------------------------------------------------------------------
@@ -361,9 +394,7 @@ def test_cfn_lint() -> None:
 
 
 def test_checkov_has_no_failed_checks() -> None:
-    result = run_tool(
-        "checkov", "--compact", "--skip-download", "--framework", "cloudformation", "-f", str(TEMPLATE), "-o", "json"
-    )
+    result = run_tool("checkov", "--config-file", str(CHECKOV_CONFIG), "-f", str(TEMPLATE), "-o", "json")
     report = json.loads(result.stdout)
     reports = report if isinstance(report, list) else [report]
     (cloudformation,) = [r for r in reports if r["check_type"] == "cloudformation"]
