@@ -149,7 +149,7 @@ class Emulator:
         viewer = User(id=TARGET_ID, email=TARGET_EMAIL, role=Role.VIEWER, password_hash="-", created_at=created)
         users.create_user(admin, first_admin=True)
         users.create_user(viewer, first_admin=False)
-        secret_name = get_settings().jwt_secret_name
+        secret_name = get_settings().resource("jwt_secret_name")
         value = boto3.client("secretsmanager", region_name=REGION).get_secret_value(SecretId=secret_name)
         clients.override("secrets", StaticSecret(value["SecretString"]))
         self.token = tokens.issue(tokens.TokenKind.ACCESS, ADMIN_ID, Role.ADMIN, ttl_seconds=3600)
@@ -163,7 +163,7 @@ class Emulator:
         from media_platform.settings import get_settings
 
         clients.dynamodb().update_item(
-            TableName=get_settings().users_table,
+            TableName=get_settings().resource("users_table"),
             Key={"pk": {"S": f"USER#{ADMIN_ID}"}},
             UpdateExpression="REMOVE tokens_valid_after",
         )
@@ -177,7 +177,7 @@ class Emulator:
         from media_platform.dal import media as media_table
         from media_platform.settings import get_settings
 
-        s3, bucket = clients.s3(), get_settings().media_bucket
+        s3, bucket = clients.s3(), get_settings().resource("media_bucket")
         for media_id in media_ids:
             key, upload_id = f"uploads/{media_id}", None
             if media_id == MEDIA_ID:
@@ -190,7 +190,7 @@ class Emulator:
             if first:
                 media_table.put_new(media)
             else:
-                clients.dynamodb().put_item(TableName=get_settings().media_table, Item=media_table._to_item(media))
+                clients.dynamodb().put_item(TableName=get_settings().resource("media_table"), Item=media_table._to_item(media))
 
 
 class StaticSecret:

@@ -7,7 +7,11 @@ from fastapi import APIRouter, Query
 from media_platform import catalog
 from media_platform.auth import AuthenticatedFirst, Caller
 from media_platform.models import MediaPage, MediaStatus
+from media_platform.settings import require
 from media_platform.web import build_app, lambda_entry, problem_responses
+
+# The cold start fails, with one log line, if the template left any of these out.
+require("users_table", "jwt_secret_name", "media_table")
 
 router = APIRouter(route_class=AuthenticatedFirst, tags=["media"])
 

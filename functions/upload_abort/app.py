@@ -4,7 +4,11 @@ from fastapi import APIRouter, Response
 
 from media_platform import uploads
 from media_platform.auth import AuthenticatedFirst, Uploader
+from media_platform.settings import require
 from media_platform.web import build_app, lambda_entry, problem_responses
+
+# The cold start fails, with one log line, if the template left any of these out.
+require("users_table", "jwt_secret_name", "media_table", "media_bucket")
 
 router = APIRouter(route_class=AuthenticatedFirst, tags=["media"])
 

@@ -4,6 +4,10 @@ from typing import Any
 
 from media_platform import uploads
 from media_platform.observability import instrumented
+from media_platform.settings import require
+
+# The cold start fails, with one log line, if the template left any of these out.
+require("media_table", "media_bucket")
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, int]:

@@ -8,6 +8,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from media_platform import uploads
 from media_platform.observability import instrumented
+from media_platform.settings import require
+
+# The cold start fails, with one log line, if the template left any of these out.
+require("media_table", "media_bucket")
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -7,7 +7,11 @@ from fastapi import APIRouter, Query
 from media_platform import accounts
 from media_platform.auth import Admin, AuthenticatedFirst
 from media_platform.models import UserPage
+from media_platform.settings import require
 from media_platform.web import build_app, lambda_entry, problem_responses
+
+# The cold start fails, with one log line, if the template left any of these out.
+require("users_table", "jwt_secret_name")
 
 router = APIRouter(route_class=AuthenticatedFirst, tags=["users"])
 

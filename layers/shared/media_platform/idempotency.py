@@ -37,7 +37,7 @@ def once[T: BaseModel](
         IdempotencyValidationError,
     )
 
-    persistence = persistence_layer(get_settings().idempotency_table, clients.dynamodb())
+    persistence = persistence_layer(get_settings().resource("idempotency_table"), clients.dynamodb())
     config = IdempotencyConfig(
         event_key_jmespath="[caller, key]",
         payload_validation_jmespath="body",

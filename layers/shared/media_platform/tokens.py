@@ -44,7 +44,7 @@ class Claims:
 
 def signing_key() -> bytes:
     settings = get_settings()
-    secret = clients.secrets().get(settings.jwt_secret_name, max_age=settings.secret_max_age_seconds)
+    secret = clients.secrets().get(settings.resource("jwt_secret_name"), max_age=settings.secret_max_age_seconds)
     key = secret.encode() if isinstance(secret, str) else secret if isinstance(secret, bytes) else b""
     if len(key) < MIN_KEY_BYTES:
         raise WeakSigningKey(f"the JWT signing key must be at least {MIN_KEY_BYTES} bytes")

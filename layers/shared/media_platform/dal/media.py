@@ -24,7 +24,7 @@ class StaleState(Exception):
 
 
 def _table() -> str:
-    return get_settings().media_table
+    return get_settings().resource("media_table")
 
 
 def _key(media_id: str) -> dict[str, Any]:

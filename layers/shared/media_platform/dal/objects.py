@@ -19,7 +19,7 @@ class ObjectsNotDeleted(RuntimeError):
 
 
 def _bucket() -> str:
-    return get_settings().media_bucket
+    return get_settings().resource("media_bucket")
 
 
 def presigned_post(key: str, content_type: str, size_bytes: int, expires_in: int) -> dict[str, Any]:

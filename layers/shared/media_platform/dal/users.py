@@ -33,7 +33,7 @@ class FirstAdminTaken(Exception):
 
 
 def _table() -> str:
-    return get_settings().users_table
+    return get_settings().resource("users_table")
 
 
 def _user_key(user_id: str) -> dict[str, Any]:
