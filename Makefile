@@ -1,5 +1,6 @@
 # The single entry point: a person and CI run the same targets. Each creates .venv on first use and reuses it
-# until requirements-dev.lock changes.
+# until requirements-dev.lock changes. Dependencies are declared in pyproject.toml and locked in uv.lock; pip
+# installs the hashed export of that lock, so a fresh machine needs only Python 3.13 and make.
 PYTHON ?= python3.13
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,15 +11,35 @@ BUILD_DIR := .aws-sam/build
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := layers/shared:.
 
-.PHONY: install dev test lint infra build build-host deploy bench clean
+# The two exports of uv.lock: everything for development, and the layer's runtime dependencies (boto3 comes
+# from the Lambda runtime). `make lock` writes them, `make lock-check` fails when they differ from the lock.
+EXPORT := $(BIN)/uv export --frozen --no-emit-project --format requirements-txt --no-header --quiet
+GENERATED := \# Generated from uv.lock by make lock; do not edit.
+export_dev = { echo "$(GENERATED) Everything pip installs for make dev, test and bench."; $(EXPORT); }
+export_layer = { echo "$(GENERATED) The shared layer's runtime dependencies, boto3 left out:"; \
+	echo "\# the Lambda runtime provides it."; $(EXPORT) --no-dev --no-emit-package boto3 --no-emit-package s3transfer; }
+
+.PHONY: install lock lock-check dev test lint infra build build-host deploy bench clean
 
 install: $(STAMP)
 
 $(STAMP): requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.lock
 	touch $(STAMP)
+
+## lock: after changing pyproject.toml's dependencies, re-resolve uv.lock and write its two exports.
+lock: install
+	$(BIN)/uv lock
+	$(export_dev) > requirements-dev.lock
+	$(export_layer) > layers/shared/requirements.txt
+
+## lock-check: pyproject.toml, uv.lock and the two exports agree (part of lint, so of make test).
+lock-check: install
+	$(BIN)/uv lock --check
+	$(export_dev) | diff -u requirements-dev.lock - >&2 || (echo "requirements-dev.lock is stale: run make lock" >&2; exit 1)
+	$(export_layer) | diff -u layers/shared/requirements.txt - >&2 || \
+		(echo "layers/shared/requirements.txt is stale: run make lock" >&2; exit 1)
 
 ## dev: the whole API on http://127.0.0.1:3000 (docs at /docs) over an embedded moto server; no Docker, no AWS.
 ## One line per API request; VERBOSE=1 also shows every emulator request.
@@ -29,7 +50,7 @@ dev: install
 test: install lint infra build-host
 	$(BIN)/python -m pytest tests/unit tests/devtools tests/integration tests/e2e tests/contract tests/infra
 
-lint: install
+lint: install lock-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/shared functions devtools tests

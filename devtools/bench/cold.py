@@ -190,7 +190,9 @@ class Emulator:
             if first:
                 media_table.put_new(media)
             else:
-                clients.dynamodb().put_item(TableName=get_settings().resource("media_table"), Item=media_table._to_item(media))
+                clients.dynamodb().put_item(
+                    TableName=get_settings().resource("media_table"), Item=media_table._to_item(media)
+                )
 
 
 class StaticSecret:
