@@ -468,6 +468,22 @@ def test_parts_numbered_out_of_order_are_422(create: Any, invoke: Invoke, team: 
     assert stored(media_id)["status"] == "pending_upload"
 
 
+def test_parts_s3_does_not_know_are_422_naming_the_parts(create: Any, invoke: Invoke, team: Team) -> None:
+    media_id = create(team.editor.token, size_bytes=10 * MiB, multipart=True).body["media"]["id"]
+    parts = [{"part_number": n, "etag": f'"never-uploaded-{n}"'} for n in (1, 2)]
+
+    reply = invoke(
+        "upload_complete", token=team.editor.token, body={"parts": parts}, **at(media_id, "/upload/complete")
+    )
+
+    assert reply.status == 422
+    assert reply.body["detail"] == "The parts do not complete this upload."
+    assert reply.body["errors"] == [
+        {"field": "body.parts", "message": "The parts do not complete this upload.", "type": "value_error"}
+    ]
+    assert stored(media_id)["status"] == "pending_upload"
+
+
 def test_complete_and_abort_refuse_an_upload_that_is_not_multipart(create: Any, invoke: Invoke, team: Team) -> None:
     media_id = create(team.editor.token).body["media"]["id"]
     parts = {"parts": [{"part_number": 1, "etag": '"e"'}]}
