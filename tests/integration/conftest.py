@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,17 +27,30 @@ class Reply:
     body: Any
 
 
+def provisioned(environment: pytest.MonkeyPatch) -> Template:
+    """Inside a moto mock: every resource template.yaml declares, and the functions' environment set through
+    `environment` (undone with it)."""
+    template = Template.load()
+    for name, value in stack_environment(template).items():
+        environment.setenv(name, value)
+    environment.delenv("AWS_ENDPOINT_URL", raising=False)
+    provision(template)
+    get_settings.cache_clear()
+    clients.reset()
+    return template
+
+
+@contextmanager
+def emulated_aws() -> Iterator[Template]:
+    """The `aws` fixture's moto for another scope than one test: a module's, say."""
+    with mock_aws(), pytest.MonkeyPatch.context() as environment:
+        yield provisioned(environment)
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Template]:
     with mock_aws():
-        template = Template.load()
-        for name, value in stack_environment(template).items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-        provision(template)
-        get_settings.cache_clear()
-        clients.reset()
-        yield template
+        yield provisioned(monkeypatch)
 
 
 Invoke = Callable[..., Reply]
