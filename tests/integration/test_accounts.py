@@ -15,10 +15,24 @@ from media_platform import accounts, clients
 from media_platform.errors import Conflict
 from media_platform.models import SignupRequest
 from tests.integration.conftest import Invoke, Reply
-from tests.support import AtomicDynamoDB, QueriesThrough
+from tests.support import AtomicDynamoDB, QueriesThrough, RoutedCalls
 
 SignUp = Callable[..., Reply]
 LogIn = Callable[..., str]
+
+
+def problem(status: int, title: str, slug: str, detail: str) -> dict[str, object]:
+    return {"type": f"https://media-platform.dev/problems/{slug}", "title": title, "status": status, "detail": detail}
+
+
+def failing_dynamodb(operation: str, code: str, **modeled_fields: object) -> Stubber:
+    """DynamoDB as moto serves it, except that `operation` fails once with `code`."""
+    stubbed = boto3.client("dynamodb", region_name="us-east-1")
+    stubber = Stubber(stubbed)
+    stubber.add_client_error(operation, code, http_status_code=400, modeled_fields=modeled_fields or None)
+    stubber.activate()
+    clients.override("dynamodb", RoutedCalls(boto3.client("dynamodb", region_name="us-east-1"), stubbed, operation))
+    return stubber
 
 
 def users_table_items() -> list[dict[str, object]]:
@@ -42,6 +56,7 @@ def test_a_duplicate_email_is_a_conflict(sign_up: SignUp) -> None:
 
     assert again.status == 409
     assert again.headers["content-type"] == "application/problem+json"
+    assert again.body == problem(409, "Conflict", "conflict", "An account with this email already exists.")
     assert len([i for i in users_table_items() if str(i["pk"]).startswith("USER#")]) == 1
 
 
@@ -229,7 +244,41 @@ def test_admins_change_roles_but_never_demote_the_last_admin(invoke: Invoke, sig
     assert set_role(bob, "admin").status == 200
     assert set_role(ada, "viewer").body["role"] == "viewer"  # bob is admin now
     bob_token = log_in("bob@example.com")
-    assert set_role(bob, "editor", as_token=bob_token).status == 409  # bob is the last admin
+    refused = set_role(bob, "editor", as_token=bob_token)  # bob is the last admin
+    assert refused.body == problem(409, "Conflict", "conflict", "The last admin cannot be demoted.")
+
+
+def test_a_role_change_racing_another_is_404(invoke: Invoke, sign_up: SignUp, log_in: LogIn) -> None:
+    # Given a user whose role another admin changes between our read and our write
+    sign_up("ada@example.com")
+    bob = sign_up("bob@example.com").body
+    token = log_in("ada@example.com")
+    reasons = [{"Code": "ConditionalCheckFailed"}, {"Code": "None"}]
+    stubber = failing_dynamodb("transact_write_items", "TransactionCanceledException", CancellationReasons=reasons)
+
+    # When this admin's change is written
+    reply = invoke(
+        "users_update",
+        token=token,
+        body={"role": "editor"},
+        path=f"/users/{bob['id']}",
+        path_params={"user_id": bob["id"]},
+    )
+
+    # Then it is refused as a user that no longer is what was read
+    assert reply.body == problem(404, "Not found", "not-found", "No such user, or it changed meanwhile.")
+    stubber.assert_no_pending_responses()
+
+
+def test_logging_out_an_account_removed_meanwhile_is_404(invoke: Invoke, sign_up: SignUp, log_in: LogIn) -> None:
+    sign_up("ada@example.com")
+    token = log_in("ada@example.com")
+    stubber = failing_dynamodb("update_item", "ConditionalCheckFailedException")
+
+    reply = invoke("auth_logout", token=token)
+
+    assert reply.body == problem(404, "Not found", "not-found", "No such user.")
+    stubber.assert_no_pending_responses()
 
 
 def test_role_changes_refuse_unknown_users_and_bad_input(invoke: Invoke, sign_up: SignUp, log_in: LogIn) -> None:

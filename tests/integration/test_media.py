@@ -7,6 +7,7 @@ import hashlib
 import importlib
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote_plus, urlsplit
@@ -15,10 +16,11 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from devtools.local_stack.template import Template
 from media_platform import clients
 from media_platform.idempotency import persistence_layer
 from media_platform.uploads import EXPIRY_GRACE_SECONDS, MiB
-from tests.integration.conftest import Invoke, Reply, Team
+from tests.integration.conftest import Invoke, Reply, Seeded, Team, seeded_stack
 from tests.support import EVENTS, FakeContext, QueriesThrough, RoutedCalls
 
 BUCKET = "media-platform-local-media-123456789012"
@@ -111,6 +113,26 @@ def put_and_process(media_id: str, data: bytes, content_type: str = "video/mp4")
     key = f"uploads/{media_id}"
     s3().put_object(Bucket=BUCKET, Key=key, Body=data, ContentType=content_type)
     return process(notification(key))
+
+
+@pytest.fixture(scope="module")
+def seeded() -> Iterator[Seeded]:
+    with seeded_stack() as stack:
+        yield stack
+
+
+@pytest.fixture
+def aws(seeded: Seeded) -> Template:
+    """One emulated stack and one team serve this whole module, made once (provisioning, signups and logins were
+    most of each test's setup); every test starts from the stack as seeded: tables as they were, bucket and queues
+    empty (test_seeded_stack.py shows restore() leaves nothing behind)."""
+    seeded.restore()
+    return seeded.template
+
+
+@pytest.fixture
+def team(seeded: Seeded, aws: Template) -> Team:
+    return seeded.team
 
 
 @pytest.fixture
@@ -465,6 +487,22 @@ def test_parts_numbered_out_of_order_are_422(create: Any, invoke: Invoke, team: 
     )
 
     assert reply.status == 422
+    assert stored(media_id)["status"] == "pending_upload"
+
+
+def test_parts_s3_does_not_know_are_422_naming_the_parts(create: Any, invoke: Invoke, team: Team) -> None:
+    media_id = create(team.editor.token, size_bytes=10 * MiB, multipart=True).body["media"]["id"]
+    parts = [{"part_number": n, "etag": f'"never-uploaded-{n}"'} for n in (1, 2)]
+
+    reply = invoke(
+        "upload_complete", token=team.editor.token, body={"parts": parts}, **at(media_id, "/upload/complete")
+    )
+
+    assert reply.status == 422
+    assert reply.body["detail"] == "The parts do not complete this upload."
+    assert reply.body["errors"] == [
+        {"field": "body.parts", "message": "The parts do not complete this upload.", "type": "value_error"}
+    ]
     assert stored(media_id)["status"] == "pending_upload"
 
 

@@ -6,18 +6,33 @@ import uuid
 
 from media_platform.dal import media as media_table
 from media_platform.errors import Forbidden, NotFound
-from media_platform.models import Media, MediaStatus, Role
+from media_platform.models import Media, MediaStatus, Role, Visibility
 from media_platform.tokens import Claims
+
+EVERY_STATUS = frozenset(MediaStatus)
+NOT_DELETED = EVERY_STATUS - {MediaStatus.DELETED}
+# A listing that asks for no status shows these, admins' too: deleted media are listed only when asked for, although
+# an admin reads a deleted asset by id.
+LISTED_UNLESS_ASKED = NOT_DELETED
+
+
+def visibility(caller: Claims) -> Visibility:
+    """The one rule: everyone sees ready media; an editor also their own in every state but deleted; an admin sees
+    everything, deleted media included."""
+    if caller.role == Role.ADMIN:
+        return Visibility(caller_id=caller.subject, anyones=EVERY_STATUS)
+    own = NOT_DELETED if caller.role == Role.EDITOR else frozenset()
+    return Visibility(caller_id=caller.subject, anyones=frozenset({MediaStatus.READY}), own=own)
 
 
 def can_see(caller: Claims, media: Media) -> bool:
-    if caller.role == Role.ADMIN:
-        return True
-    if media.status == MediaStatus.DELETED:
-        return False
-    if media.status == MediaStatus.READY:
-        return True
-    return caller.role == Role.EDITOR and media.owner_id == caller.subject
+    return visibility(caller).admits(media)
+
+
+def listing_visibility(caller: Claims, status: MediaStatus | None) -> Visibility:
+    """What a listing of `status` (None: of any status) shows the caller: what can_see admits, of that status, or
+    without one of the statuses LISTED_UNLESS_ASKED."""
+    return visibility(caller).narrowed_to(frozenset({status}) if status else LISTED_UNLESS_ASKED)
 
 
 def can_manage(caller: Claims, media: Media) -> bool:

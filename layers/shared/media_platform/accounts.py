@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from media_platform import passwords, tokens
 from media_platform.dal import users
 from media_platform.dal.aws_errors import StartKeyRefused
-from media_platform.errors import Forbidden, NotAuthenticated, NotFound, TooManyAttempts
+from media_platform.errors import Conflict, Forbidden, NotAuthenticated, NotFound, TooManyAttempts
 from media_platform.models import Role, SignupRequest, TokenOut, User, UserOut, UserPage, normalize_email
 from media_platform.observability import logger
 from media_platform.pagination import decode_cursor, encode_cursor, invalid_cursor
@@ -31,13 +31,22 @@ def signup(request: SignupRequest) -> UserOut:
         created_at=datetime.now(UTC),
     )
     try:
+        user = _create(user, first_admin)
+    except users.EmailTaken:
+        raise Conflict("An account with this email already exists.") from None
+    logger.info("User signed up", extra={"user_id": user.id, "role": user.role.value})
+    return user.public()
+
+
+def _create(user: User, first_admin: bool) -> User:
+    """Stores the user and returns it as stored: a viewer if another signup became the first admin meanwhile."""
+    try:
         users.create_user(user, first_admin=first_admin)
     except users.FirstAdminTaken:
         # Another signup became the first admin between our read and our write: this one is a viewer.
         user = user.model_copy(update={"role": Role.VIEWER})
         users.create_user(user, first_admin=False)
-    logger.info("User signed up", extra={"user_id": user.id, "role": user.role.value})
-    return user.public()
+    return user
 
 
 def login(email: str, password: str) -> TokenOut:
@@ -77,7 +86,10 @@ def signed_in_user(claims: tokens.Claims) -> User:
 
 def logout(user: User) -> None:
     """Ends every session of the user at once: all tokens issued until now are refused."""
-    users.end_sessions(user.id, at=time.time())
+    try:
+        users.end_sessions(user.id, at=time.time())
+    except users.UserGone:
+        raise NotFound("No such user.") from None
     logger.info("User logged out", extra={"user_id": user.id})
 
 
@@ -97,6 +109,11 @@ def change_role(user_id: str, role: Role) -> UserOut:
     if user is None:
         raise NotFound("No such user.")
     if user.role != role:
-        users.change_role(user, role, sessions_end_at=time.time())
+        try:
+            users.change_role(user, role, sessions_end_at=time.time())
+        except users.LastAdmin:
+            raise Conflict("The last admin cannot be demoted.") from None
+        except users.UserChanged:
+            raise NotFound("No such user, or it changed meanwhile.") from None
     logger.info("Role changed", extra={"user_id": user.id, "role": role.value})
     return user.model_copy(update={"role": role}).public()

@@ -11,42 +11,24 @@ from media_platform.dal import media as media_table
 from media_platform.dal import objects
 from media_platform.dal.aws_errors import StartKeyRefused
 from media_platform.errors import Conflict, InvalidInput, NotFound
-from media_platform.models import MediaOut, MediaPage, MediaStatus, Role, UpdateMedia
+from media_platform.models import MediaOut, MediaPage, MediaStatus, UpdateMedia
 from media_platform.observability import logger
 from media_platform.pagination import decode_cursor, encode_cursor, invalid_cursor
 from media_platform.tokens import Claims
 
-_READY = {":ready": {"S": MediaStatus.READY.value}}
-_DELETED = {":deleted": {"S": MediaStatus.DELETED.value}}
-
-
-def _listing_filter(caller: Claims, status: MediaStatus | None) -> tuple[str | None, dict[str, Any]] | None:
-    """The filter that leaves only what the caller may see, or None when nothing of that status is visible."""
-    me = {":me": {"S": caller.subject}}
-    if caller.role == Role.ADMIN:
-        return (None, {}) if status else ("#status <> :deleted", _DELETED)
-    if caller.role == Role.VIEWER or status == MediaStatus.DELETED:
-        return (None, {}) if status == MediaStatus.READY else None
-    if status == MediaStatus.READY:
-        return None, {}
-    if status:
-        return "owner_id = :me", me
-    return "(owner_id = :me OR #status = :ready) AND #status <> :deleted", {**me, **_READY, **_DELETED}
-
 
 def list_media(caller: Claims, status: MediaStatus | None, limit: int, cursor: str | None) -> MediaPage:
-    if caller.role == Role.VIEWER and status is None:
-        status = MediaStatus.READY
-    visible = _listing_filter(caller, status)
-    if visible is None:
+    visible = access.listing_visibility(caller, status)
+    if not visible.statuses:
         return MediaPage(items=[])
+    if status is None and len(visible.statuses) == 1:
+        [status] = visible.statuses  # a viewer's listing: read that one status's partition, not every asset
     index = "by_status" if status else "by_creation"
     listing = f"media/{index}/{status or 'any'}"  # a cursor of one listing is refused by every other
     try:
-        found, last_key = media_table.query_page(
+        found, last_key = media_table.list_visible(
+            visible,
             status=status,
-            filter_expression=visible[0],
-            filter_values=visible[1],
             limit=limit,
             start_key=decode_cursor(cursor, media_table.CURSOR_KEYS[index], listing),
         )

@@ -202,3 +202,25 @@ class Media(MediaOut):
     def public(self) -> MediaOut:
         internal = {"object_key", "upload_expires_at", "upload_id", "version_id"}
         return MediaOut.model_validate(self.model_dump(exclude=internal))
+
+
+class Visibility(BaseModel):
+    """Which media a caller sees, as data: of `anyones` statuses whoever owns it, of `own` statuses if the caller
+    owns it. access.py makes it; Python applies it with `admits`, dal/media.py turns it into DynamoDB's filter."""
+
+    model_config = ConfigDict(frozen=True)
+
+    caller_id: str
+    anyones: frozenset[MediaStatus]
+    own: frozenset[MediaStatus] = frozenset()
+
+    def admits(self, media: Media) -> bool:
+        return media.status in self.anyones or (media.status in self.own and media.owner_id == self.caller_id)
+
+    def narrowed_to(self, statuses: frozenset[MediaStatus]) -> Visibility:
+        return Visibility(caller_id=self.caller_id, anyones=self.anyones & statuses, own=self.own & statuses)
+
+    @property
+    def statuses(self) -> frozenset[MediaStatus]:
+        """Every status of which the caller sees anything."""
+        return self.anyones | self.own

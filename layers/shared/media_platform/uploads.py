@@ -116,7 +116,10 @@ def complete_upload(caller: Claims, media_id: str, request: CompleteUpload) -> M
     if numbers != list(range(1, len(numbers) + 1)):
         raise InvalidInput("Parts must be numbered 1, 2, 3, ... in order.", field="body.parts")
     assert media.upload_id is not None
-    objects.complete_multipart(media.object_key, media.upload_id, [(p.part_number, p.etag) for p in request.parts])
+    try:
+        objects.complete_multipart(media.object_key, media.upload_id, [(p.part_number, p.etag) for p in request.parts])
+    except objects.PartsRejected:
+        raise InvalidInput("The parts do not complete this upload.", field="body.parts") from None
     return media.public()
 
 

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from media_platform import clients
 from media_platform.dal.aws_errors import busy_on_throttle, error_code, refusing_bad_start_keys
-from media_platform.models import Media, MediaStatus
+from media_platform.models import Media, MediaStatus, Visibility
 from media_platform.settings import get_settings
 
 BY_STATUS_INDEX = "MediaByStatus"
@@ -113,7 +113,43 @@ def transition(media: Media, expected: set[MediaStatus], **changes: Any) -> Medi
     return updated
 
 
-def query_page(
+def list_visible(
+    visible: Visibility, *, status: MediaStatus | None, limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[Media], dict[str, Any] | None]:
+    """One page newest first of the media `visible` admits: of `status` when given, else of any status."""
+    queried = frozenset({status}) if status else frozenset(MediaStatus)
+    if not visible.statuses & queried:
+        return [], None
+    expression, values = _visibility_filter(visible, queried)
+    return _query_page(
+        status=status, filter_expression=expression, filter_values=values, limit=limit, start_key=start_key
+    )
+
+
+def _visibility_filter(visible: Visibility, queried: frozenset[MediaStatus]) -> tuple[str | None, dict[str, Any]]:
+    """The FilterExpression (None: keep every item) that keeps exactly what `visible.admits` of a query returning
+    `queried` statuses, something of which it admits: any owner's media of its `anyones` statuses, and the caller's
+    own of its `own` statuses."""
+    anyones = visible.anyones & queried
+    own = (visible.own & queried) - anyones
+    if anyones == queried:
+        return None, {}  # the key condition returns nothing else
+    values: dict[str, Any] = {}
+    clauses = [_status_in("anyone", anyones, values)] if anyones else []
+    if own:
+        values[":me"] = {"S": visible.caller_id}
+        clauses.append("owner_id = :me" if own == queried else f"owner_id = :me AND {_status_in('own', own, values)}")
+    return (clauses[0] if len(clauses) == 1 else " OR ".join(f"({clause})" for clause in clauses)), values
+
+
+def _status_in(prefix: str, statuses: frozenset[MediaStatus], values: dict[str, Any]) -> str:
+    """`#status IN (...)` over these statuses, their placeholders added to `values`."""
+    placeholders = {f":{prefix}{i}": {"S": status.value} for i, status in enumerate(sorted(statuses))}
+    values.update(placeholders)
+    return f"#status IN ({', '.join(placeholders)})"
+
+
+def _query_page(
     *,
     status: MediaStatus | None,
     filter_expression: str | None,
@@ -151,7 +187,7 @@ def pending_expired_before(epoch: int) -> list[Media]:
     found: list[Media] = []
     start_key: dict[str, Any] | None = None
     while True:
-        page, start_key = query_page(
+        page, start_key = _query_page(
             status=MediaStatus.PENDING_UPLOAD,
             filter_expression="upload_expires_at < :now",
             filter_values={":now": {"N": str(epoch)}},

@@ -10,8 +10,12 @@ from botocore.exceptions import ClientError
 
 from media_platform import clients
 from media_platform.dal.aws_errors import busy_on_throttle, error_code
-from media_platform.errors import InvalidInput
 from media_platform.settings import get_settings
+
+
+class PartsRejected(Exception):
+    """S3 would not complete the multipart upload from these parts: unknown or mismatched parts, a part under 5 MiB
+    but the last, or the upload is gone."""
 
 
 class ObjectsNotDeleted(RuntimeError):
@@ -50,6 +54,7 @@ def presigned_part_url(key: str, upload_id: str, part_number: int, expires_in: i
 
 
 def complete_multipart(key: str, upload_id: str, parts: list[tuple[int, str]]) -> None:
+    """Raises PartsRejected when S3 refuses these parts."""
     try:
         with busy_on_throttle():
             clients.s3().complete_multipart_upload(
@@ -60,7 +65,7 @@ def complete_multipart(key: str, upload_id: str, parts: list[tuple[int, str]]) -
             )
     except ClientError as exc:
         if error_code(exc) in {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "NoSuchUpload"}:
-            raise InvalidInput("The parts do not complete this upload.", field="body.parts") from exc
+            raise PartsRejected() from exc
         raise
 
 

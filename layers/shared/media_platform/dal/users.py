@@ -16,7 +16,6 @@ from botocore.exceptions import ClientError
 
 from media_platform import clients
 from media_platform.dal.aws_errors import busy_on_throttle, error_code, refusing_bad_start_keys
-from media_platform.errors import Conflict, NotFound
 from media_platform.models import Role, User
 from media_platform.settings import get_settings
 
@@ -30,6 +29,22 @@ _NO_USER_ID = "00000000-0000-0000-0000-000000000000"
 
 class FirstAdminTaken(Exception):
     """Somebody else became the first admin; sign this user up as a viewer instead."""
+
+
+class EmailTaken(Exception):
+    """Another user holds this email already."""
+
+
+class LastAdmin(Exception):
+    """The change would leave no admin."""
+
+
+class UserChanged(Exception):
+    """The user no longer exists, or no longer has the role the caller read."""
+
+
+class UserGone(Exception):
+    """The user no longer exists."""
 
 
 def _table() -> str:
@@ -73,7 +88,7 @@ def _from_item(item: dict[str, Any]) -> User:
 def create_user(user: User, first_admin: bool) -> None:
     """Writes the user and its email guard atomically; as first admin, also creates the admin counter.
 
-    Raises Conflict when the email is taken, FirstAdminTaken when another signup already claimed the first admin.
+    Raises EmailTaken when the email is taken, FirstAdminTaken when another signup already claimed the first admin.
     """
     puts: list[dict[str, Any]] = [
         {"Put": {"TableName": _table(), "Item": _to_item(user), "ConditionExpression": "attribute_not_exists(pk)"}},
@@ -103,7 +118,7 @@ def create_user(user: User, first_admin: bool) -> None:
             raise
         reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
         if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-            raise Conflict("An account with this email already exists.") from exc
+            raise EmailTaken() from exc
         if first_admin and len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
             raise FirstAdminTaken() from exc
         raise
@@ -148,7 +163,7 @@ def change_role(user: User, new_role: Role, sessions_end_at: float) -> None:
     """Sets the role if it is still what the caller saw, keeping the admin count in step, and ends the user's
     sessions (tokens issued before `sessions_end_at` are refused).
 
-    Raises Conflict when the user changed meanwhile or when this would demote the last admin.
+    Raises UserChanged when the user changed or went meanwhile, LastAdmin when this would demote the last admin.
     """
     delta = (new_role == Role.ADMIN) - (user.role == Role.ADMIN)
     items: list[dict[str, Any]] = [
@@ -186,14 +201,14 @@ def change_role(user: User, new_role: Role, sessions_end_at: float) -> None:
             raise
         reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
         if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-            raise Conflict("The last admin cannot be demoted.") from exc
+            raise LastAdmin() from exc
         if reasons and reasons[0] == "ConditionalCheckFailed":
-            raise NotFound("No such user, or it changed meanwhile.") from exc
+            raise UserChanged() from exc
         raise
 
 
 def end_sessions(user_id: str, at: float) -> None:
-    """Refuses every token of this user issued before `at`. Raises NotFound when the user no longer exists."""
+    """Refuses every token of this user issued before `at`. Raises UserGone when the user no longer exists."""
     try:
         with busy_on_throttle():
             clients.dynamodb().update_item(
@@ -205,7 +220,7 @@ def end_sessions(user_id: str, at: float) -> None:
             )
     except ClientError as exc:
         if error_code(exc) == "ConditionalCheckFailedException":
-            raise NotFound("No such user.") from exc
+            raise UserGone() from exc
         raise
 
 
