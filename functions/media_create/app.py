@@ -17,7 +17,9 @@ async def create_media(
     body: CreateMedia,
     caller: Uploader,
     request: Request,
-    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(min_length=1, max_length=255, description=idempotency.KEY_DOC)
+    ] = None,
 ) -> CreatedMedia:
     payload = uploads.idempotency_payload(caller, idempotency_key or "", body)
     context = request.scope.get("aws.context")  # Mangum passes the Lambda context along

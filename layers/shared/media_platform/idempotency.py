@@ -14,6 +14,10 @@ from media_platform.errors import Conflict, InvalidInput
 from media_platform.settings import get_settings
 
 KEY_TTL_SECONDS = 24 * 3600
+KEY_DOC = (
+    "Repeating a request with the same key (for a day) returns the first answer; "
+    "the same key with another body is a 422, and while the first is still running a 409."
+)
 
 
 @cache

@@ -17,6 +17,7 @@ from media_platform.dal import media as media_table
 from media_platform.dal import objects
 from media_platform.errors import Conflict, InvalidInput
 from media_platform.models import (
+    MIN_PART_BYTES,
     CompleteUpload,
     CreatedMedia,
     CreateMedia,
@@ -33,7 +34,6 @@ from media_platform.sniffing import SNIFF_BYTES, detect_kind, matches
 from media_platform.tokens import Claims
 
 MiB = 1024**2
-MIN_PART_BYTES = 5 * MiB  # S3's minimum for every part but the last
 MAX_PARTS = 1000  # keeps the answer (one presigned URL a part) well under Lambda's 6 MB response limit
 KEY_PREFIX = "uploads/"
 _KEY = re.compile(r"^uploads/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
