@@ -24,7 +24,15 @@ async def create_media(
     payload = uploads.idempotency_payload(caller, idempotency_key or "", body)
     context = request.scope.get("aws.context")  # Mangum passes the Lambda context along
     create = lambda: uploads.create_upload(caller, body)  # noqa: E731
-    return idempotency.once(idempotency_key, payload, create, CreatedMedia, context)
+    return idempotency.once(
+        idempotency_key,
+        payload,
+        create,
+        CreatedMedia,
+        context,
+        stored_as=uploads.without_part_urls,
+        replayed_as=uploads.with_part_urls,
+    )
 
 
 app = build_app(router)

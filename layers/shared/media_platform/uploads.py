@@ -102,6 +102,28 @@ def create_upload(caller: Claims, request: CreateMedia) -> CreatedMedia:
     return CreatedMedia(media=media.public(), upload=upload)
 
 
+def without_part_urls(created: CreatedMedia) -> CreatedMedia:
+    """What an Idempotency-Key's record keeps of a created upload: a presigned URL a part (over 1 KB each with a
+    Lambda role's session token) outgrows one DynamoDB item at a few hundred parts. Presigning is local and cheap."""
+    if not isinstance(created.upload, MultipartUpload):
+        return created
+    return created.model_copy(update={"upload": created.upload.model_copy(update={"parts": []})})
+
+
+def with_part_urls(created: CreatedMedia) -> CreatedMedia:
+    """A replayed answer: the part URLs presigned again, for the same upload and expiring when the first ones do."""
+    upload = created.upload
+    if not isinstance(upload, MultipartUpload) or upload.parts:
+        return created
+    key = f"{KEY_PREFIX}{created.media.id}"
+    ttl = max(1, int(upload.expires_at.timestamp() - time.time()))
+    parts = [
+        PartUpload(part_number=n, url=objects.presigned_part_url(key, upload.upload_id, n, ttl))
+        for n in range(1, math.ceil(created.media.size_bytes / upload.part_size) + 1)
+    ]
+    return created.model_copy(update={"upload": upload.model_copy(update={"parts": parts})})
+
+
 def _pending_multipart(caller: Claims, media_id: str) -> Media:
     media = access.find_manageable(caller, media_id)
     if media.status != MediaStatus.PENDING_UPLOAD or not media.upload_id:
