@@ -76,7 +76,8 @@ Password = Annotated[
 
 class Strict(BaseModel):
     """Request bodies refuse unknown fields. Their numbers and flags are strict too (`"1831"`, `1831.0` or `true`
-    is no size); not the whole model, since FastAPI validates parsed JSON, where a strict enum wants an instance."""
+    is no size); not the whole model, since FastAPI validates parsed JSON, where a strict enum wants an instance.
+    JSON Schema's `integer` admits `1831.0`, so the descriptions of strict integers say what the schema cannot."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -143,6 +144,7 @@ def check_content_type(value: str) -> str:
     return content_type
 
 
+WHOLE_NUMBER = "a JSON integer, written without a fraction (12, not 12.0)"
 MIN_PART_BYTES = 5 * 1024**2  # S3's minimum for every part but the last, hence for any multipart upload
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 Description = Annotated[str | None, Field(max_length=5000)]
@@ -185,7 +187,7 @@ class CreateMedia(Strict):
     size_bytes: int = Field(
         gt=0,
         strict=True,
-        description="Exact size of the file to upload, in bytes. A multipart upload needs at least 5 MiB.",
+        description=f"Exact size of the file, in bytes: {WHOLE_NUMBER}. A multipart upload needs at least 5 MiB.",
     )
     multipart: bool = Field(default=False, strict=True)
 
@@ -215,12 +217,14 @@ class UpdateMedia(Strict):
 
 
 class CompletedPart(Strict):
-    part_number: int = Field(ge=1, le=10000, strict=True)
-    etag: str = Field(min_length=1, max_length=200)
+    part_number: int = Field(ge=1, le=10000, strict=True, description=WHOLE_NUMBER)
+    etag: str = Field(min_length=1, max_length=200, description="The ETag S3 answered the part's upload with.")
 
 
 class CompleteUpload(Strict):
-    parts: list[CompletedPart] = Field(min_length=1, max_length=10000)
+    parts: list[CompletedPart] = Field(
+        min_length=1, max_length=10000, description="Every part, in order: part_number 1, 2, 3, and so on."
+    )
 
 
 class MediaOut(BaseModel):
