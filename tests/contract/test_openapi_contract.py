@@ -22,17 +22,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from devtools.local_stack import LocalStack
-from devtools.local_stack.gateway import LoadedFunction, merged_openapi
-from devtools.local_stack.template import Template
 from media_platform.models import MAX_PASSWORD_BYTES
 from media_platform.web import TYPE_BASE
-
-
-def _document() -> dict[str, object]:
-    """The same merged document the local stack serves at /openapi.json, built without starting it."""
-    functions = [LoadedFunction.load(f) for f in Template.load().functions()]
-    return merged_openapi(functions, "Media Platform API")
-
+from tests.support import served_openapi
 
 # Refused because of state, which no schema can describe: a cursor this listing never issued, an Idempotency-Key
 # already used with another body (a 422, as the IETF Idempotency-Key draft asks). Both are in the descriptions.
@@ -78,7 +70,7 @@ def valid_requests_are_accepted(ctx: CheckContext, response: Response, case: sch
     return positive_data_acceptance(ctx, response, case)
 
 
-schema = schemathesis.openapi.from_dict(_document())
+schema = schemathesis.openapi.from_dict(served_openapi())
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

@@ -8,9 +8,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from devtools.local_stack.gateway import LoadedFunction, merged_openapi
-from devtools.local_stack.stack import stack_environment
-from devtools.local_stack.template import Template
 from media_platform.models import (
     EMAIL_PATTERN,
     MAX_EMAIL_CHARS,
@@ -23,6 +20,7 @@ from media_platform.models import (
 )
 from media_platform.settings import get_settings
 from media_platform.sniffing import ALLOWED_CONTENT_TYPES
+from tests.support import served_openapi
 
 
 def test_emails_are_trimmed_and_lowercased() -> None:
@@ -60,14 +58,7 @@ def test_request_models_forbid_unknown_fields() -> None:
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
-    template = Template.load()
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in stack_environment(template).items():
-            env.setenv(name, value)
-        get_settings.cache_clear()
-        merged = merged_openapi([LoadedFunction.load(f) for f in template.functions()], "Media Platform API")
-    get_settings.cache_clear()
-    return merged
+    return served_openapi()
 
 
 def body_schema(document: dict[str, Any], operation: str, media_type: str = "application/json") -> dict[str, Any]:
