@@ -8,7 +8,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from devtools.local_stack.gateway import LambdaContext
+import pytest
+
+from devtools.local_stack.gateway import LambdaContext, LoadedFunction, merged_openapi
+from devtools.local_stack.stack import stack_environment
+from devtools.local_stack.template import Template
+from media_platform.settings import get_settings
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 
@@ -38,6 +43,19 @@ def load_event(
         event["rawQueryString"] = query
     event["headers"].update(headers or {})
     return event
+
+
+def served_openapi() -> dict[str, Any]:
+    """The merged document the local stack serves at /openapi.json, built without starting it: each function's app
+    loaded in the environment the stack gives it (the document states limits from the settings)."""
+    template = Template.load()
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in stack_environment(template).items():
+            env.setenv(name, value)
+        get_settings.cache_clear()
+        document = merged_openapi([LoadedFunction.load(f) for f in template.functions()], "Media Platform API")
+    get_settings.cache_clear()
+    return document
 
 
 class FakeSecrets:

@@ -21,12 +21,22 @@ async def create_media(
     body: CreateMedia,
     caller: Uploader,
     request: Request,
-    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(min_length=1, max_length=255, description=idempotency.KEY_DOC)
+    ] = None,
 ) -> CreatedMedia:
     payload = uploads.idempotency_payload(caller, idempotency_key or "", body)
     context = request.scope.get("aws.context")  # Mangum passes the Lambda context along
     create = lambda: uploads.create_upload(caller, body)  # noqa: E731
-    return idempotency.once(idempotency_key, payload, create, CreatedMedia, context)
+    return idempotency.once(
+        idempotency_key,
+        payload,
+        create,
+        CreatedMedia,
+        context,
+        stored_as=uploads.without_part_urls,
+        replayed_as=uploads.with_part_urls,
+    )
 
 
 app = build_app(router)

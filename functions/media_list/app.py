@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from media_platform import catalog
 from media_platform.auth import AuthenticatedFirst, Caller
 from media_platform.models import MediaPage, MediaStatus
+from media_platform.pagination import CURSOR_DOC
 from media_platform.settings import require
 from media_platform.web import build_app, lambda_entry, problem_responses
 
@@ -21,7 +22,7 @@ async def list_media(
     caller: Caller,
     status: MediaStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Annotated[str | None, Query(max_length=2048, description=CURSOR_DOC)] = None,
 ) -> MediaPage:
     return catalog.list_media(caller, status, limit, cursor)
 

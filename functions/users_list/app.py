@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from media_platform import accounts
 from media_platform.auth import Admin, AuthenticatedFirst
 from media_platform.models import UserPage
+from media_platform.pagination import CURSOR_DOC
 from media_platform.settings import require
 from media_platform.web import build_app, lambda_entry, problem_responses
 
@@ -20,7 +21,7 @@ router = APIRouter(route_class=AuthenticatedFirst, tags=["users"])
 async def list_users(
     _: Admin,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Annotated[str | None, Query(max_length=2048, description=CURSOR_DOC)] = None,
 ) -> UserPage:
     return accounts.list_users(limit, cursor)
 

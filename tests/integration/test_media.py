@@ -269,6 +269,27 @@ def test_a_repeated_idempotency_key_replays_the_first_answer(create: Any, team: 
     assert len(media_items()) == 1
 
 
+def test_a_repeated_idempotency_key_replays_a_multipart_upload_too_large_to_store_whole(
+    create: Any, team: Team
+) -> None:
+    # Given an upload of the largest size, whose answer (985 part URLs) is larger than a DynamoDB item may be
+    big = {"headers": {"idempotency-key": "k-big"}, "size_bytes": 50 * 1024**3 - 1}
+
+    # When it is created twice with one key
+    first = create(team.editor.token, **big)
+    again = create(team.editor.token, **big)
+
+    # Then both answers are the same upload, with every part's URL
+    assert first.status == again.status == 201
+    assert again.body["media"] == first.body["media"]
+    assert again.body["upload"]["upload_id"] == first.body["upload"]["upload_id"]
+    numbers = [[p["part_number"] for p in reply.body["upload"]["parts"]] for reply in (first, again)]
+    assert numbers[0] == numbers[1] == list(range(1, 986))
+    replayed = parse_qs(urlsplit(again.body["upload"]["parts"][-1]["url"]).query)
+    assert (replayed["uploadId"], replayed["partNumber"]) == ([first.body["upload"]["upload_id"]], ["985"])
+    assert len(media_items()) == 1
+
+
 def test_the_idempotency_store_is_built_once_per_execution_environment(create: Any, team: Team) -> None:
     built_before = persistence_layer.cache_info().misses
     for n in range(3):

@@ -85,20 +85,26 @@ class AuthenticatedFirst(APIRoute):
 
 
 FORM = "application/x-www-form-urlencoded"
+_LOGIN = LoginRequest.model_json_schema()
 LOGIN_BODY_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": LoginRequest.model_json_schema()},
+            "application/json": {"schema": _LOGIN},
             FORM: {
                 "schema": {
                     "type": "object",
                     "required": ["username", "password"],
                     "properties": {
-                        "username": {"type": "string", "description": "The account's email"},
-                        "password": {"type": "string"},
+                        "username": {**_LOGIN["properties"]["email"], "description": "The account's email"},
+                        "password": _LOGIN["properties"]["password"],
                         "grant_type": {"type": "string", "enum": ["password"]},
+                        # The rest of the OAuth2 password form; read by nobody, but allowed.
+                        "scope": {"type": "string"},
+                        "client_id": {"type": "string"},
+                        "client_secret": {"type": "string"},
                     },
+                    "additionalProperties": False,
                 }
             },
         },

@@ -45,8 +45,6 @@ def update_media(caller: Claims, media_id: str, changes: UpdateMedia) -> MediaOu
     fields = changes.model_dump(exclude_unset=True)
     if not fields:
         raise InvalidInput("Send at least one of title, description.", field="body")
-    if fields.get("title", "") is None:
-        raise InvalidInput("The title cannot be removed.", field="body.title")
     media = access.find_manageable(caller, media_id)
     try:
         updated = media_table.transition(

@@ -14,6 +14,10 @@ from media_platform.errors import Conflict, InvalidInput
 from media_platform.settings import get_settings
 
 KEY_TTL_SECONDS = 24 * 3600
+KEY_DOC = (
+    "Repeating a request with the same key (for a day) returns the first answer; "
+    "the same key with another body is a 422, and while the first is still running a 409."
+)
 
 
 @cache
@@ -24,11 +28,23 @@ def persistence_layer(table_name: str, client: Any) -> Any:
     return DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
 
 
+def _unchanged[T](answer: T) -> T:
+    return answer
+
+
 def once[T: BaseModel](
-    key: str | None, payload: dict[str, Any], produce: Callable[[], T], model: type[T], lambda_context: Any = None
+    key: str | None,
+    payload: dict[str, Any],
+    produce: Callable[[], T],
+    model: type[T],
+    lambda_context: Any = None,
+    *,
+    stored_as: Callable[[T], T] = _unchanged,
+    replayed_as: Callable[[T], T] = _unchanged,
 ) -> T:
     """`lambda_context` lets an in-progress record expire with the invocation, so a timed-out request does not
-    block its key for a day."""
+    block its key for a day. The record is one DynamoDB item (400 KB at most): an answer that may outgrow it is
+    stored as `stored_as` makes it, and a replay answers what `replayed_as` rebuilds from that."""
     if key is None:
         return produce()
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
@@ -46,12 +62,16 @@ def once[T: BaseModel](
     if lambda_context is not None:
         config.register_lambda_context(lambda_context)
 
+    produced: list[T] = []  # the first answer, whole; the record keeps what `stored_as` makes of it
+
     @idempotent_function(data_keyword_argument="payload", persistence_store=persistence, config=config)  # type: ignore[untyped-decorator]
     def run(payload: dict[str, Any]) -> dict[str, Any]:
-        return produce().model_dump(mode="json")
+        produced.append(produce())
+        return stored_as(produced[0]).model_dump(mode="json")
 
     try:
-        return model.model_validate(run(payload=payload))
+        stored = run(payload=payload)
+        return produced[0] if produced else replayed_as(model.model_validate(stored))
     except IdempotencyValidationError:
         raise InvalidInput(
             "This Idempotency-Key was already used with a different request body.", field="header.idempotency-key"

@@ -6,14 +6,24 @@ import re
 import unicodedata
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from media_platform.settings import get_settings
+from media_platform.sniffing import ALLOWED_CONTENT_TYPES
+
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit; bcrypt 5 raises on longer input
+MAX_EMAIL_CHARS = 254
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SPECIALS = set('<>()[]\\,;:"')  # RFC 5322 specials, which an unquoted address never holds
+# The published form of an email (JSON Schema `pattern`, ECMA-262 and Python alike): printable ASCII but space, `@`
+# and the specials, and a domain with a dot that does not end the address. Every match is accepted as it is sent; the
+# server accepts more (surrounding spaces, Unicode letters, NFKC-normalised), which no portable pattern can say
+# without letting through characters that normalise into `@`, a space or a special.
+_ATOM_CHAR = "-!#-'*+.-9=?A-Z^-~"
+EMAIL_PATTERN = rf"^[{_ATOM_CHAR}]+@[{_ATOM_CHAR}]+\.[{_ATOM_CHAR}]*[{_ATOM_CHAR.replace('.-9', '/-9')}]$"
 
 
 class Role(StrEnum):
@@ -30,33 +40,51 @@ def normalize_email(value: str) -> str:
     email = unicodedata.normalize("NFKC", value).strip().casefold().rstrip(".")
     if any(char in _SPECIALS for char in email):
         raise ValueError('must not contain markup, quotes or other special characters (<>()[]\\,;:")')
-    if len(email) > 254 or not _EMAIL.match(email):
+    if len(email) > MAX_EMAIL_CHARS or not _EMAIL.match(email):
         raise ValueError("must be a valid email address")
     return email
 
 
 def check_password(value: str) -> str:
-    if len(value) < MIN_PASSWORD_CHARS:
-        raise ValueError(f"must be at least {MIN_PASSWORD_CHARS} characters")
+    """The byte limit that no JSON Schema keyword can state (`maxLength` counts characters)."""
     if len(value.encode()) > MAX_PASSWORD_BYTES:
         raise ValueError(f"must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8 (bcrypt's limit)")
     return value
 
 
-Email = Annotated[str, Field(max_length=254, examples=["ada@example.com"]), AfterValidator(normalize_email)]
-Password = Annotated[str, Field(max_length=MAX_PASSWORD_BYTES, examples=["correct horse battery"])]
+Email = Annotated[
+    str,
+    Field(
+        max_length=MAX_EMAIL_CHARS,
+        examples=["ada@example.com"],
+        description="Compared case-insensitively. Also accepted: surrounding spaces and Unicode letters (NFKC).",
+        json_schema_extra={"format": "email", "pattern": EMAIL_PATTERN},
+    ),
+    AfterValidator(normalize_email),
+]
+Password = Annotated[
+    str,
+    Field(
+        min_length=MIN_PASSWORD_CHARS,
+        max_length=MAX_PASSWORD_BYTES,
+        examples=["correct horse battery"],
+        description=f"At most {MAX_PASSWORD_BYTES} bytes in UTF-8 (bcrypt's limit): fewer characters when not ASCII.",
+    ),
+    AfterValidator(check_password),
+]
 
 
 class Strict(BaseModel):
     """Request bodies refuse unknown fields. Their numbers and flags are strict too (`"1831"`, `1831.0` or `true`
-    is no size); not the whole model, since FastAPI validates parsed JSON, where a strict enum wants an instance."""
+    is no size); not the whole model, since FastAPI validates parsed JSON, where a strict enum wants an instance.
+    JSON Schema's `integer` admits `1831.0`, so the descriptions of strict integers say what the schema cannot."""
 
     model_config = ConfigDict(extra="forbid")
 
 
 class SignupRequest(Strict):
     email: Email
-    password: Annotated[Password, AfterValidator(check_password)]
+    password: Password
 
 
 class LoginRequest(Strict):
@@ -110,37 +138,93 @@ class MediaStatus(StrEnum):
 
 
 def check_content_type(value: str) -> str:
-    from media_platform.sniffing import ALLOWED_CONTENT_TYPES
-
     content_type = value.strip().lower()
     if content_type not in ALLOWED_CONTENT_TYPES:
         raise ValueError(f"must be one of {', '.join(sorted(ALLOWED_CONTENT_TYPES))}")
     return content_type
 
 
-class CreateMedia(Strict):
-    title: str = Field(min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=5000)
-    filename: str = Field(min_length=1, max_length=255, description="Kept as metadata only; never shapes the key.")
-    content_type: Annotated[str, Field(max_length=100, examples=["video/mp4"]), AfterValidator(check_content_type)]
-    size_bytes: int = Field(gt=0, strict=True, description="Exact size of the file to upload, in bytes.")
-    multipart: bool = Field(
-        default=False, strict=True, description="Ask for a multipart upload (sizes of at least 5 MiB)."
+WHOLE_NUMBER = "a JSON integer, written without a fraction (12, not 12.0)"
+MIN_PART_BYTES = 5 * 1024**2  # S3's minimum for every part but the last, hence for any multipart upload
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+Description = Annotated[str | None, Field(max_length=5000)]
+ContentType = Annotated[
+    str,
+    Field(
+        max_length=100,
+        examples=["video/mp4"],
+        description="Compared case-insensitively, surrounding spaces ignored.",
+        json_schema_extra={"enum": sorted(ALLOWED_CONTENT_TYPES)},
+    ),
+    AfterValidator(check_content_type),
+]
+
+
+def _upload_size_rules(schema: dict[str, Any]) -> None:
+    """States the size limits that `uploads.create_upload` checks against this deployment's settings: the largest
+    upload, and 5 MiB at least for a multipart one (asked for, or implied above the presigned POST's limit)."""
+    settings = get_settings()
+    schema["properties"]["size_bytes"]["maximum"] = settings.upload_max_bytes
+    schema["properties"]["multipart"]["description"] = (
+        f"Ask for a multipart upload. Implied above {settings.upload_post_max_bytes} bytes (one POST's limit)."
     )
+    at_least_a_part = {"properties": {"size_bytes": {"minimum": MIN_PART_BYTES}}}
+    schema["allOf"] = [
+        {"if": {"properties": {"multipart": {"const": True}}, "required": ["multipart"]}, "then": at_least_a_part}
+    ]
+    if settings.upload_post_max_bytes < MIN_PART_BYTES:  # only then can an implied multipart upload be too small
+        implied = {"properties": {"size_bytes": {"exclusiveMinimum": settings.upload_post_max_bytes}}}
+        schema["allOf"].append({"if": implied, "then": at_least_a_part})
+
+
+class CreateMedia(Strict):
+    model_config = ConfigDict(json_schema_extra=_upload_size_rules)
+
+    title: Title
+    description: Description = None
+    filename: str = Field(min_length=1, max_length=255, description="Kept as metadata only; never shapes the key.")
+    content_type: ContentType
+    size_bytes: int = Field(
+        gt=0,
+        strict=True,
+        description=f"Exact size of the file, in bytes: {WHOLE_NUMBER}. A multipart upload needs at least 5 MiB.",
+    )
+    multipart: bool = Field(default=False, strict=True)
+
+
+def refuse_null(value: str | None) -> str:
+    if value is None:
+        raise ValueError("may be changed or left out, but not removed")
+    return value
+
+
+def _omittable_not_null(schema: dict[str, Any]) -> None:
+    """In the schema, what `refuse_null` makes of an optional field: it may be left out (None, the default, is
+    never validated), but is never null."""
+    schema.pop("default", None)
+    schema.update(next(branch for branch in schema.pop("anyOf") if branch != {"type": "null"}))
 
 
 class UpdateMedia(Strict):
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=5000)
+    """Send at least one field. The title may be changed, never removed; the description may be removed (null)."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    title: Annotated[Title | None, AfterValidator(refuse_null)] = Field(
+        default=None, json_schema_extra=_omittable_not_null
+    )
+    description: Description = None
 
 
 class CompletedPart(Strict):
-    part_number: int = Field(ge=1, le=10000, strict=True)
-    etag: str = Field(min_length=1, max_length=200)
+    part_number: int = Field(ge=1, le=10000, strict=True, description=WHOLE_NUMBER)
+    etag: str = Field(min_length=1, max_length=200, description="The ETag S3 answered the part's upload with.")
 
 
 class CompleteUpload(Strict):
-    parts: list[CompletedPart] = Field(min_length=1, max_length=10000)
+    parts: list[CompletedPart] = Field(
+        min_length=1, max_length=10000, description="Every part, in order: part_number 1, 2, 3, and so on."
+    )
 
 
 class MediaOut(BaseModel):

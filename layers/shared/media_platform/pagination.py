@@ -13,6 +13,8 @@ from typing import Any
 from media_platform import tokens
 from media_platform.errors import InvalidInput
 
+# Said in the OpenAPI document: no schema can tell a cursor this API issued from any other string.
+CURSOR_DOC = "Opaque: the `next_cursor` of the previous page of this same listing. Any other value is a 422."
 MAX_VALUE_CHARS = 1024  # DynamoDB refuses key values over 1,024 bytes (sort keys) or 2,048 (partition keys)
 
 

@@ -17,6 +17,7 @@ from media_platform.dal import media as media_table
 from media_platform.dal import objects
 from media_platform.errors import Conflict, InvalidInput
 from media_platform.models import (
+    MIN_PART_BYTES,
     CompleteUpload,
     CreatedMedia,
     CreateMedia,
@@ -33,7 +34,6 @@ from media_platform.sniffing import SNIFF_BYTES, detect_kind, matches
 from media_platform.tokens import Claims
 
 MiB = 1024**2
-MIN_PART_BYTES = 5 * MiB  # S3's minimum for every part but the last
 MAX_PARTS = 1000  # keeps the answer (one presigned URL a part) well under Lambda's 6 MB response limit
 KEY_PREFIX = "uploads/"
 _KEY = re.compile(r"^uploads/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
@@ -100,6 +100,28 @@ def create_upload(caller: Claims, request: CreateMedia) -> CreatedMedia:
     media_table.put_new(media)
     logger.info("Upload created", extra={"media_id": media_id, "multipart": multipart})
     return CreatedMedia(media=media.public(), upload=upload)
+
+
+def without_part_urls(created: CreatedMedia) -> CreatedMedia:
+    """What an Idempotency-Key's record keeps of a created upload: a presigned URL a part (over 1 KB each with a
+    Lambda role's session token) outgrows one DynamoDB item at a few hundred parts. Presigning is local and cheap."""
+    if not isinstance(created.upload, MultipartUpload):
+        return created
+    return created.model_copy(update={"upload": created.upload.model_copy(update={"parts": []})})
+
+
+def with_part_urls(created: CreatedMedia) -> CreatedMedia:
+    """A replayed answer: the part URLs presigned again, for the same upload and expiring when the first ones do."""
+    upload = created.upload
+    if not isinstance(upload, MultipartUpload) or upload.parts:
+        return created
+    key = f"{KEY_PREFIX}{created.media.id}"
+    ttl = max(1, int(upload.expires_at.timestamp() - time.time()))
+    parts = [
+        PartUpload(part_number=n, url=objects.presigned_part_url(key, upload.upload_id, n, ttl))
+        for n in range(1, math.ceil(created.media.size_bytes / upload.part_size) + 1)
+    ]
+    return created.model_copy(update={"upload": upload.model_copy(update={"parts": parts})})
 
 
 def _pending_multipart(caller: Claims, media_id: str) -> Media:
