@@ -21,13 +21,15 @@ REDIRECT: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.api_route(
-    "/media/stream/{media_id}",
-    methods=["GET", "HEAD"],
-    status_code=302,
-    response_class=Response,
-    responses={**REDIRECT, **problem_responses(401, 403, 404, 410, 503)},
-)
+ROUTE: dict[str, Any] = {
+    "status_code": 302,
+    "response_class": Response,
+    "responses": {**REDIRECT, **problem_responses(401, 403, 404, 410, 503)},
+}
+
+
+@router.get("/media/stream/{media_id}", operation_id="stream_media", **ROUTE)
+@router.head("/media/stream/{media_id}", operation_id="stream_media_headers", **ROUTE)
 async def stream(
     media_id: str,
     request: Request,
