@@ -19,8 +19,6 @@ router = APIRouter(tags=["streaming"])
 REDIRECT: dict[int | str, dict[str, Any]] = {
     302: {"description": "Location: a presigned GET of the media (Range requests answer 206)"}
 }
-
-
 ROUTE: dict[str, Any] = {
     "status_code": 302,
     "response_class": Response,
@@ -40,20 +38,22 @@ async def stream(
         playback = streaming.redeem_stream_token(token, media_id)
     else:
         playback = streaming.redeem_access_token(await bearer_caller(request), media_id)
-    if request.method == "GET":
-        record_view(
-            View(
-                media_id=playback.media_id,
-                at=datetime.now(UTC),
-                source_ip=request.client.host if request.client else None,
-                user_agent=request.headers.get("user-agent"),
-                user_id=playback.user_id,
-                token_kind=playback.token_kind,
-                range=request.headers.get("range"),
-            )
-        )
+    if request.method == "GET":  # a HEAD is no playback
+        record_view(view_of(request, playback))
     headers = {"Location": playback.location, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
     return Response(status_code=302, headers=headers)
+
+
+def view_of(request: Request, playback: streaming.Playback) -> View:
+    return View(
+        media_id=playback.media_id,
+        at=datetime.now(UTC),
+        source_ip=request.client.host if request.client else None,  # Mangum's, from requestContext.http.sourceIp
+        user_agent=request.headers.get("user-agent"),
+        user_id=playback.user_id,
+        token_kind=playback.token_kind,
+        range=request.headers.get("range"),
+    )
 
 
 app = build_app(router)

@@ -194,6 +194,7 @@ def test_a_stream_token_redirects_to_a_presigned_get_of_the_pinned_version(
     reply = stream(stream_token=stream_token, media_id=media_id)
 
     assert reply.status == 302, reply.body
+    assert reply.body is None and "content-type" not in reply.headers
     assert reply.headers["cache-control"] == "no-store"
     assert reply.headers["referrer-policy"] == "no-referrer"
     location = urlsplit(reply.headers["location"])

@@ -181,7 +181,7 @@ def lambda_entry(app: FastAPI, log_event: bool | None = None) -> Handler:
 
     def handle(event: dict[str, Any], context: Any) -> Any:
         result = asgi(event, context)
-        if result.get("statusCode") == 204:  # Mangum labels even an empty body application/json
+        if result.get("statusCode") in (204, 302) and not result.get("body"):  # Mangum labels even no body JSON
             result.get("headers", {}).pop("content-type", None)
         return result
 
