@@ -4,6 +4,8 @@ redirect followed to the emulator's S3 the way a player does: a Range request fi
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -98,3 +100,37 @@ def test_the_stream_token_never_reaches_the_logs(
     logged = "".join(capfd.readouterr()) + "\n".join(json.dumps(r.__dict__, default=str) for r in caplog.records)
     assert "Playback started" in logged
     assert token.rsplit(".", 1)[1] not in logged
+
+
+FFPROBE = shutil.which("ffprobe")
+
+
+@pytest.mark.skipif(
+    FFPROBE is None,
+    reason="ffprobe is not installed and `make players` could not install it (apt-get install ffmpeg)",
+)
+def test_ffprobe_reads_the_duration_through_the_stream_url(api: httpx.Client, viewer: Member, media_id: str) -> None:
+    # Given a stream URL, as a player is handed it; when ffprobe opens it (following the redirect, reading ranges)
+    assert FFPROBE
+    probed = subprocess.run(  # noqa: S603 (our own arguments; the URL is the stack's)
+        [
+            FFPROBE,
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration,format_name",
+            "-of",
+            "json",
+            stream_url(api, viewer, media_id),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    # Then it reads the MP4's container and duration (sample.mp4 is 0.2 s of video)
+    assert probed.returncode == 0, probed.stderr
+    found = json.loads(probed.stdout)["format"]
+    assert "mp4" in found["format_name"]
+    assert float(found["duration"]) == pytest.approx(0.2, abs=0.05)
