@@ -130,7 +130,7 @@ def _decode(token: str, kind: TokenKind, required: list[str], now: float | None)
         algorithms=[ALGORITHM],
         audience=AUDIENCE[kind],
         issuer=get_settings().token_issuer,
-        options={"require": required, "verify_exp": False, "verify_iat": False, "verify_nbf": False},
+        options={"require": required, "verify_exp": False, "verify_iat": False},
     )
     if claims["token_use"] != kind.value:
         raise jwt.InvalidTokenError("wrong token type")
