@@ -19,7 +19,7 @@ export_dev = { echo "$(GENERATED) Everything pip installs for make dev, test and
 export_layer = { echo "$(GENERATED) The shared layer's runtime dependencies, boto3 left out:"; \
 	echo "\# the Lambda runtime provides it."; $(EXPORT) --no-dev --no-emit-package boto3 --no-emit-package s3transfer; }
 
-.PHONY: install lock lock-check dev test lint infra build build-host deploy bench clean
+.PHONY: install lock lock-check dev test lint infra build build-host players deploy bench clean
 
 install: $(STAMP)
 
@@ -47,7 +47,7 @@ dev: install
 	$(BIN)/python -m devtools.local_stack $(if $(VERBOSE),--verbose)
 
 ## test: everything CI checks, cheapest first.
-test: install lint infra build-host
+test: install lint infra build-host players
 	$(BIN)/python -m pytest tests/unit tests/devtools tests/integration tests/e2e tests/contract tests/infra
 
 lint: install lock-check
@@ -65,6 +65,13 @@ infra: install
 build: install
 	$(BIN)/sam build
 	$(BIN)/python -m compileall -q --invalidation-mode unchecked-hash $(BUILD_DIR)
+
+## players: ffprobe (Debian's ffmpeg) for the real-player tests, installed with apt-get where it is missing. Where it
+## cannot be installed, the tests that need it skip and say why.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+players:
+	@command -v ffprobe >/dev/null || $(SUDO) apt-get install -y --no-install-recommends ffmpeg \
+		|| echo "players: ffmpeg could not be installed; the ffprobe tests will skip"
 
 ## build-host: the same artifact for this machine's architecture, so tests and the benchmark can import it.
 build-host: install

@@ -129,7 +129,7 @@ def print_report(args, targets, skipped, cold, warm, profiles, elapsed) -> None:
         return f"{value / floor:.2f}x"
 
     def verdict(value: float | None, statuses: set[int | None]) -> str:
-        wrong = sorted(str(s) for s in statuses if not 200 <= (s or 0) < 300)
+        wrong = sorted(str(s) for s in statuses if not 200 <= (s or 0) < 400)
         if wrong:
             return f"n/a ({'/'.join(wrong)})"
         return "-" if value is None else ("yes" if value <= TARGET_RATIO else "NO")
@@ -191,7 +191,7 @@ def print_report(args, targets, skipped, cold, warm, profiles, elapsed) -> None:
         if target.name != floor:
             row += f"{verdict(cold_ratio, cold_statuses)} / {verdict(warm_ratio, warm_statuses)}"
             row += "  (bcrypt-bound: judged excl. bcrypt)" if bcrypt_bound else ""
-            if any(not 200 <= (s or 0) < 300 for s in cold_statuses | warm_statuses):
+            if any(not 200 <= (s or 0) < 400 for s in cold_statuses | warm_statuses):
                 measured = ", ".join(
                     f"{side} {'/'.join(sorted(str(s) for s in statuses))}"
                     for side, statuses in (("cold", cold_statuses), ("warm", warm_statuses))

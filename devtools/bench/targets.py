@@ -118,6 +118,7 @@ def media_asset(media_id: str, upload_id: str | None = None) -> Media:
             upload_expires_at=int(created.timestamp()) + 900,
             detected_type="mp4",
             etag=_etag(MEDIA_OBJECT).strip('"'),
+            version_id="bench-version",  # the version FakeS3 lists; the stream function presigns a GET of it
         )
     return Media(
         **common,
@@ -176,6 +177,11 @@ def function_event(function: Function) -> tuple[dict[str, Any], bool]:
     if function.logical_id == "UploadCompleteFunction" and isinstance(body, dict) and "parts" in body:
         body["parts"] = [{"part_number": n, "etag": _etag(part)} for n, part in enumerate(UPLOAD_PARTS, 1)]
         event["body"] = json.dumps(body)
+    if "token=" in event.get("rawQueryString", ""):
+        # The bench signs access tokens only: the stream function takes its Bearer path, which adds the user read
+        # every signed-in route makes to the one media read of a stream token's.
+        event["rawQueryString"], event["queryStringParameters"] = "", None
+        event["headers"]["authorization"] = "Bearer REPLACE_WITH_ACCESS_TOKEN"
     return event, "authorization" in event.get("headers", {})
 
 

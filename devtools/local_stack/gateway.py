@@ -120,6 +120,7 @@ def build_event(request: Request, route: Route, path_params: dict[str, str]) -> 
         key = name.lower()
         headers[key] = f"{headers[key]},{value}" if key in headers and key != "cookie" else value
     cookies = headers.pop("cookie", "")
+    headers["x-forwarded-proto"] = request.scheme  # as API Gateway sets it, whatever the client sent
     query = request.query_string.decode()
     return {
         "version": "2.0",

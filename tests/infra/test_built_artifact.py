@@ -151,10 +151,11 @@ def event_for(function: Function) -> dict[str, Any] | None:
 
 
 def expected_status(function_id: str, event: dict[str, Any]) -> int:
-    """What each event of events/ gets from a fresh emulator: the placeholder token in a protected route's event is
-    refused (after the signing key was read from Secrets Manager); signup creates the first account; login runs
-    first (functions go in sorted order), so its account does not exist yet."""
-    if "authorization" in event["headers"]:
+    """What each event of events/ gets from a fresh emulator: the placeholder token in a protected route's event (a
+    Bearer header, or the stream route's `?token=`) is refused (after the signing key was read from Secrets Manager);
+    signup creates the first account; login runs first (functions go in sorted order), so its account does not
+    exist yet."""
+    if "authorization" in event["headers"] or "token=" in event.get("rawQueryString", ""):
         return 401
     return {"AuthSignupFunction": 201, "AuthLoginFunction": 401}[function_id]
 

@@ -95,15 +95,140 @@ def test_a_tampered_payload_is_refused() -> None:
         tokens.verify(f"{header}.{forged_payload}.{signature}", TokenKind.ACCESS)
 
 
-def test_stream_and_access_tokens_are_not_interchangeable() -> None:
-    access = tokens.issue(TokenKind.ACCESS, "u", Role.VIEWER, 60)
-    stream = tokens.issue(TokenKind.STREAM, "u", Role.VIEWER, 3600)
+MEDIA_ID = "3f6c1a52-8d0e-4b7a-9c21-5e4f7a9b0d13"
+
+
+class Clock:
+    """The clock tokens are issued and checked against, moved by the test."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock(1_800_000_000.123)
+    monkeypatch.setattr(tokens, "clock", fake)
+    return fake
+
+
+def stream_claims(**changes: object) -> dict[str, object]:
+    stream: dict[str, object] = {
+        "role": None,
+        "aud": "media-platform-stream",
+        "token_use": "stream",
+        "media_id": MEDIA_ID,
+        "jti": "j-1",
+    }
+    return claims(**(stream | changes))
+
+
+def test_an_issued_stream_token_carries_its_own_claims(clock: Clock) -> None:
+    token, issued = tokens.issue_stream_token("user-1", MEDIA_ID, 3600)
+
+    verified = tokens.verify_stream_token(token)
+
+    assert verified == issued
+    assert (verified.subject, verified.media_id) == ("user-1", MEDIA_ID)
+    assert verified.issued_at == 1_800_000_000.123  # to the millisecond
+    assert verified.expires_at == 1_800_003_600
+    decoded = jwt.decode(token, options={"verify_signature": False})
+    assert set(decoded) == {"sub", "media_id", "iat", "exp", "jti", "iss", "aud", "token_use"}
+    assert (decoded["aud"], decoded["token_use"]) == ("media-platform-stream", "stream")
+
+
+def test_every_stream_token_has_its_own_id(clock: Clock) -> None:
+    first, _ = tokens.issue_stream_token("u", MEDIA_ID, 60)
+    second, _ = tokens.issue_stream_token("u", MEDIA_ID, 60)
+
+    assert tokens.verify_stream_token(first).token_id != tokens.verify_stream_token(second).token_id
+
+
+def test_a_stream_token_is_reusable_until_it_expires_then_refused(clock: Clock) -> None:
+    token, _ = tokens.issue_stream_token("u", MEDIA_ID, 3600)
+
+    for moment in (1_800_000_000.123, 1_800_001_800, 1_800_003_599):
+        clock.now = moment
+        assert tokens.verify_stream_token(token).media_id == MEDIA_ID
+    clock.now = 1_800_003_600 + tokens.LEEWAY_SECONDS
+    with pytest.raises(NotAuthenticated):
+        tokens.verify_stream_token(token)
+
+
+def test_an_access_token_expires_by_the_same_clock(clock: Clock) -> None:
+    token = tokens.issue(TokenKind.ACCESS, "u", Role.VIEWER, 60)
+
+    clock.now += 60 + tokens.LEEWAY_SECONDS
 
     with pytest.raises(NotAuthenticated):
-        tokens.verify(stream, TokenKind.ACCESS)
+        tokens.verify(token, TokenKind.ACCESS)
+
+
+def test_a_token_issued_in_the_future_is_refused(clock: Clock) -> None:
+    token, _ = tokens.issue_stream_token("u", MEDIA_ID, 3600, now=clock.now + 600)
+
     with pytest.raises(NotAuthenticated):
-        tokens.verify(access, TokenKind.STREAM)
-    assert tokens.verify(stream, TokenKind.STREAM).subject == "u"
+        tokens.verify_stream_token(token)
+
+
+def test_a_stream_token_is_not_an_access_token(clock: Clock) -> None:
+    stream, _ = tokens.issue_stream_token("u", MEDIA_ID, 3600)
+    # Even one that carries a role, and so every claim an access token needs, still has the stream audience.
+    with_role = jwt.encode(stream_claims(role="admin"), KEY, algorithm="HS256")
+    relabelled = jwt.encode(stream_claims(role="admin", token_use="access"), KEY, algorithm="HS256")
+
+    for token in (stream, with_role, relabelled):
+        with pytest.raises(NotAuthenticated):
+            tokens.verify(token, TokenKind.ACCESS)
+
+
+def test_an_access_token_is_not_a_stream_token(clock: Clock) -> None:
+    access = tokens.issue(TokenKind.ACCESS, "u", Role.ADMIN, 600)
+    # An access token given a media id and a jti still has the access audience and token_use.
+    dressed_up = jwt.encode(claims(media_id=MEDIA_ID, jti="j-1"), KEY, algorithm="HS256")
+    wrong_use = jwt.encode(stream_claims(token_use="access"), KEY, algorithm="HS256")
+
+    for token in (access, dressed_up, wrong_use):
+        with pytest.raises(NotAuthenticated):
+            tokens.verify_stream_token(token)
+
+
+@pytest.mark.parametrize("missing", ["sub", "media_id", "iat", "exp", "jti", "iss", "aud", "token_use"])
+def test_every_stream_claim_is_required(missing: str) -> None:
+    token = jwt.encode(stream_claims(**{missing: None}), KEY, algorithm="HS256")
+
+    with pytest.raises(NotAuthenticated):
+        tokens.verify_stream_token(token)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(jwt.encode(stream_claims(), "another-key-" + "x" * 40, algorithm="HS256"), id="other-key"),
+        pytest.param(jwt.encode(stream_claims(), KEY, algorithm="HS512"), id="other-algorithm"),
+        pytest.param(jwt.encode(stream_claims(), None, algorithm="none"), id="alg-none"),  # type: ignore[arg-type]
+        pytest.param(jwt.encode(stream_claims(iss="someone-else"), KEY, algorithm="HS256"), id="other-issuer"),
+        pytest.param(jwt.encode(stream_claims(exp="later"), KEY, algorithm="HS256"), id="exp-not-a-number"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_bad_stream_tokens_are_refused(token: str) -> None:
+    with pytest.raises(NotAuthenticated):
+        tokens.verify_stream_token(token)
+
+
+def test_a_stream_token_with_a_tampered_payload_or_signature_is_refused(clock: Clock) -> None:
+    token, _ = tokens.issue_stream_token("u", MEDIA_ID, 3600)
+    header, payload, signature = token.split(".")
+    other_media = jwt.encode(stream_claims(media_id="another-media"), "x" * 64, algorithm="HS256").split(".")[1]
+    flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+
+    for forged in (f"{header}.{other_media}.{signature}", f"{header}.{payload}.{flipped}", f"{header}.{payload}."):
+        with pytest.raises(NotAuthenticated):
+            tokens.verify_stream_token(forged)
 
 
 def test_a_short_signing_key_is_refused() -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
+from starlette.requests import Request
 
 from media_platform.errors import Conflict, ServiceBusy
-from media_platform.web import build_app, lambda_entry
+from media_platform.web import build_app, lambda_entry, public_base_url
 from tests.support import FakeContext, load_event
 
 router = APIRouter()
@@ -93,3 +95,38 @@ def test_unexpected_errors_are_a_generic_500_whose_correlation_id_is_logged(capl
     record = next(r for r in caplog.records if r.getMessage() == "Unhandled error")
     assert record.__dict__["correlation_id"] == body["correlation_id"]
     assert record.exc_info is not None and "secret internal detail" in str(record.exc_info[1])
+
+
+def event_request(headers: dict[str, str], **context: Any) -> Request:
+    raw = [(k.encode(), v.encode()) for k, v in headers.items()]
+    event = {"requestContext": {"domainName": "localhost", "stage": "$default", **context}}
+    return Request({"type": "http", "headers": raw, "aws.event": event})
+
+
+@pytest.mark.parametrize(
+    ("headers", "context", "expected"),
+    [
+        (
+            {"x-forwarded-proto": "https"},
+            {"domainName": "media.example.com", "stage": "prod"},
+            "https://media.example.com",
+        ),
+        (
+            {"x-forwarded-proto": "https"},
+            {"domainName": "abc.execute-api.us-east-1.amazonaws.com", "stage": "dev"},
+            "https://abc.execute-api.us-east-1.amazonaws.com/dev",
+        ),
+        (
+            {"x-forwarded-proto": "https"},
+            {"domainName": "abc.execute-api.us-east-1.amazonaws.com", "stage": "$default"},
+            "https://abc.execute-api.us-east-1.amazonaws.com",
+        ),
+        ({"x-forwarded-proto": "http"}, {"domainName": "127.0.0.1:3000"}, "http://127.0.0.1:3000"),
+        ({"x-forwarded-proto": "javascript"}, {"domainName": "media.example.com"}, "https://media.example.com"),
+        ({}, {"domainName": "media.example.com"}, "https://media.example.com"),
+    ],
+)
+def test_the_base_url_is_the_host_and_stage_the_caller_reached(
+    headers: dict[str, str], context: dict[str, str], expected: str
+) -> None:
+    assert public_base_url(event_request(headers, **context)) == expected

@@ -49,6 +49,13 @@ async def current_caller(request: Request, _user: Annotated[User, Depends(curren
     return caller
 
 
+async def bearer_caller(request: Request) -> Claims:
+    """The signed-in caller of a route that also takes other credentials, so declares no `bearer` dependency."""
+    await _authenticate(request)
+    caller: Claims = request.state.caller
+    return caller
+
+
 def require_role(*roles: Role) -> Callable[..., Coroutine[Any, Any, Claims]]:
     async def dependency(caller: Annotated[Claims, Depends(current_caller)]) -> Claims:
         if caller.role not in roles:

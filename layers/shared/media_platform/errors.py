@@ -31,6 +31,10 @@ class NotFound(DomainError):
     status, title, type_slug = 404, "Not found", "not-found"
 
 
+class Gone(DomainError):
+    status, title, type_slug = 410, "Gone", "gone"
+
+
 class Conflict(DomainError):
     status, title, type_slug = 409, "Conflict", "conflict"
 

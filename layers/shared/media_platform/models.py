@@ -268,6 +268,12 @@ class CreatedMedia(BaseModel):
     upload: PostUpload | MultipartUpload
 
 
+class StreamUrl(BaseModel):
+    url: str = Field(description="GET it (no Authorization header): 302 to the media's bytes, which serve Range.")
+    expires_at: datetime
+    expires_in: int = Field(description="Seconds until the URL stops working; ask for a new one before then.")
+
+
 class MediaPage(BaseModel):
     items: list[MediaOut]
     next_cursor: str | None = None
@@ -282,9 +288,11 @@ class Media(MediaOut):
     upload_id: str | None = None
     # The S3 version that verification checked: the only bytes ever served for this asset.
     version_id: str | None = None
+    # Stream tokens issued before this moment (epoch seconds, to the millisecond) are refused: set by revoke-streams.
+    streams_valid_after: float | None = None
 
     def public(self) -> MediaOut:
-        internal = {"object_key", "upload_expires_at", "upload_id", "version_id"}
+        internal = {"object_key", "upload_expires_at", "upload_id", "version_id", "streams_valid_after"}
         return MediaOut.model_validate(self.model_dump(exclude=internal))
 
 

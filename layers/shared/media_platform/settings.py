@@ -37,6 +37,8 @@ class Settings(BaseModel):
     upload_post_max_bytes: int = Field(default=100 * 1024**2, gt=0)
     upload_max_bytes: int = Field(default=50 * 1024**3, gt=0)
     upload_url_expiry_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
+    # A presigned GET lives at most 7 days (SigV4), and no longer than the stream token it is issued for.
+    stream_token_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     local_endpoint: str | None = Field(default=None, alias="AWS_ENDPOINT_URL")
 
     @classmethod

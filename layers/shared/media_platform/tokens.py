@@ -6,8 +6,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import jwt
 
@@ -19,7 +22,10 @@ from media_platform.settings import get_settings
 ALGORITHM = "HS256"  # the one accepted algorithm
 MIN_KEY_BYTES = 32
 REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "iss", "aud", "token_use"]
+STREAM_REQUIRED_CLAIMS = ["sub", "media_id", "iat", "exp", "jti", "iss", "aud", "token_use"]
 LEEWAY_SECONDS = 5
+# The clock tokens are issued and checked against (tests replace it; PyJWT's own time checks are turned off).
+clock: Callable[[], float] = time.time
 
 
 class TokenKind(StrEnum):
@@ -42,6 +48,21 @@ class Claims:
     issued_at: float  # to the millisecond, so a token issued just after a logout is told from one just before
 
 
+@dataclass(frozen=True)
+class StreamClaims:
+    """What a stream token says: who asked, for which media, when (to the millisecond, so a revocation is told
+    apart from a token issued in the same second), until when, and its own id."""
+
+    subject: str
+    media_id: str
+    issued_at: float
+    expires_at: int
+    token_id: str
+
+    def remaining_seconds(self, now: float | None = None) -> int:
+        return max(0, int(self.expires_at - (clock() if now is None else now)))
+
+
 def signing_key() -> bytes:
     settings = get_settings()
     secret = clients.secrets().get(settings.resource("jwt_secret_name"), max_age=settings.secret_max_age_seconds)
@@ -56,8 +77,12 @@ def purpose_key(purpose: str) -> bytes:
     return hmac.new(signing_key(), f"media-platform/{purpose}".encode(), hashlib.sha256).digest()
 
 
+def _issued_at(now: float | None) -> float:
+    return round(clock() if now is None else now, 3)
+
+
 def issue(kind: TokenKind, subject: str, role: Role, ttl_seconds: int, now: float | None = None) -> str:
-    issued_at = round(time.time() if now is None else now, 3)  # a NumericDate may have a fraction (RFC 7519)
+    issued_at = _issued_at(now)  # a NumericDate may have a fraction (RFC 7519)
     claims = {
         "sub": subject,
         "role": role.value,
@@ -70,19 +95,59 @@ def issue(kind: TokenKind, subject: str, role: Role, ttl_seconds: int, now: floa
     return jwt.encode(claims, signing_key(), algorithm=ALGORITHM)
 
 
-def verify(token: str, kind: TokenKind) -> Claims:
+def issue_stream_token(
+    subject: str, media_id: str, ttl_seconds: int, now: float | None = None
+) -> tuple[str, StreamClaims]:
+    """A token that lets a player fetch one media item for `ttl_seconds`, reusable until then (players come back to
+    the stream URL for later byte ranges)."""
+    issued_at = _issued_at(now)
+    issued = StreamClaims(
+        subject=subject,
+        media_id=media_id,
+        issued_at=issued_at,
+        expires_at=int(issued_at) + ttl_seconds,
+        token_id=uuid.uuid4().hex,
+    )
+    claims = {
+        "sub": issued.subject,
+        "media_id": issued.media_id,
+        "iat": issued.issued_at,
+        "exp": issued.expires_at,
+        "jti": issued.token_id,
+        "iss": get_settings().token_issuer,
+        "aud": AUDIENCE[TokenKind.STREAM],
+        "token_use": TokenKind.STREAM.value,
+    }
+    return jwt.encode(claims, signing_key(), algorithm=ALGORITHM), issued
+
+
+def _decode(token: str, kind: TokenKind, required: list[str], now: float | None) -> dict[str, Any]:
+    """The verified claims of a token of `kind`: signature, algorithm, issuer, audience, token_use, every required
+    claim, and `iat`/`exp` against `clock` (with a small leeway)."""
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        signing_key(),
+        algorithms=[ALGORITHM],
+        audience=AUDIENCE[kind],
+        issuer=get_settings().token_issuer,
+        options={"require": required, "verify_exp": False, "verify_iat": False},
+    )
+    if claims["token_use"] != kind.value:
+        raise jwt.InvalidTokenError("wrong token type")
+    moment = clock() if now is None else now
+    issued_at, expires_at = claims["iat"], claims["exp"]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (issued_at, expires_at)):
+        raise jwt.InvalidTokenError("iat and exp must be numbers")
+    if expires_at <= moment - LEEWAY_SECONDS:
+        raise jwt.ExpiredSignatureError("expired")
+    if issued_at > moment + LEEWAY_SECONDS:
+        raise jwt.ImmatureSignatureError("issued in the future")
+    return claims
+
+
+def verify(token: str, kind: TokenKind, now: float | None = None) -> Claims:
     try:
-        claims = jwt.decode(
-            token,
-            signing_key(),
-            algorithms=[ALGORITHM],
-            audience=AUDIENCE[kind],
-            issuer=get_settings().token_issuer,
-            leeway=LEEWAY_SECONDS,
-            options={"require": REQUIRED_CLAIMS},
-        )
-        if claims["token_use"] != kind.value:
-            raise jwt.InvalidTokenError("wrong token type")
+        claims = _decode(token, kind, REQUIRED_CLAIMS, now)
         return Claims(
             subject=str(claims["sub"]),
             role=Role(claims["role"]),
@@ -91,3 +156,17 @@ def verify(token: str, kind: TokenKind) -> Claims:
         )
     except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
         raise NotAuthenticated("The token is missing, expired or invalid.") from exc
+
+
+def verify_stream_token(token: str, now: float | None = None) -> StreamClaims:
+    try:
+        claims = _decode(token, TokenKind.STREAM, STREAM_REQUIRED_CLAIMS, now)
+        return StreamClaims(
+            subject=str(claims["sub"]),
+            media_id=str(claims["media_id"]),
+            issued_at=float(claims["iat"]),
+            expires_at=int(claims["exp"]),
+            token_id=str(claims["jti"]),
+        )
+    except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
+        raise NotAuthenticated("The stream token is missing, expired or invalid.") from exc

@@ -108,12 +108,25 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         403: "Forbidden",
         404: "Not found",
         409: "Conflict",
+        410: "Gone",
         422: "Invalid request",
         429: "Too many attempts",
         500: "Internal error",
         503: "Service busy",
     }.items()
 }
+
+
+def public_base_url(request: Request) -> str:
+    """The API's base URL as the caller reached it, from the API Gateway event: its host (a custom domain or the
+    execute-api one, or the local stack's host and port) and, on the execute-api host, a named stage."""
+    context = request.scope.get("aws.event", {}).get("requestContext", {})
+    host = context.get("domainName") or request.headers.get("host", "localhost")
+    scheme = request.headers.get("x-forwarded-proto", "https").lower()
+    stage = context.get("stage") or "$default"
+    # A custom domain maps stages with API mappings, so its paths carry none.
+    prefix = f"/{stage}" if stage != "$default" and host.endswith(".amazonaws.com") else ""
+    return f"{scheme if scheme in ('http', 'https') else 'https'}://{host}{prefix}"
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -160,15 +173,16 @@ def _document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def lambda_entry(app: FastAPI) -> Handler:
-    """The Lambda handler: Mangum (lifespan off) inside the shared Powertools decorator stack."""
+def lambda_entry(app: FastAPI, log_event: bool | None = None) -> Handler:
+    """The Lambda handler: Mangum (lifespan off) inside the shared Powertools decorator stack. `log_event=False`
+    keeps the event out of the logs whatever POWERTOOLS_LOGGER_LOG_EVENT says (its query may hold a token)."""
     # problem+json is text too: without it Mangum would base64-encode every error body.
     asgi = Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM_JSON])
 
     def handle(event: dict[str, Any], context: Any) -> Any:
         result = asgi(event, context)
-        if result.get("statusCode") == 204:  # Mangum labels even an empty body application/json
+        if result.get("statusCode") in (204, 302) and not result.get("body"):  # Mangum labels even no body JSON
             result.get("headers", {}).pop("content-type", None)
         return result
 
-    return instrumented(handle, correlation_paths.API_GATEWAY_HTTP)
+    return instrumented(handle, correlation_paths.API_GATEWAY_HTTP, log_event=log_event)

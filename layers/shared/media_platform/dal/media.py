@@ -52,6 +52,8 @@ def _to_item(media: Media) -> dict[str, Any]:
     for name in _OPTIONAL:
         if (value := getattr(media, name)) is not None:
             item[name] = {"S": value}
+    if media.streams_valid_after is not None:
+        item["streams_valid_after"] = {"N": f"{media.streams_valid_after:.3f}"}
     return item
 
 
@@ -68,6 +70,7 @@ def _from_item(item: dict[str, Any]) -> Media:
         created_at=datetime.fromisoformat(item["created_at"]["S"]),
         updated_at=datetime.fromisoformat(item["updated_at"]["S"]),
         upload_expires_at=int(item["upload_expires_at"]["N"]),
+        streams_valid_after=float(item["streams_valid_after"]["N"]) if "streams_valid_after" in item else None,
         **{name: item[name]["S"] for name in _OPTIONAL if name in item},
     )
 
@@ -111,6 +114,25 @@ def transition(media: Media, expected: set[MediaStatus], **changes: Any) -> Medi
             raise StaleState(media.id) from exc
         raise
     return updated
+
+
+def revoke_streams(media_id: str, valid_after: float) -> None:
+    """Stream tokens of the asset issued before `valid_after` are refused from now on: the stream endpoint reads it
+    with the media item it reads anyway. Never moves backwards; StaleState when the asset is gone."""
+    try:
+        with busy_on_throttle():
+            clients.dynamodb().update_item(
+                TableName=_table(),
+                Key=_key(media_id),
+                UpdateExpression="SET streams_valid_after = :at",
+                ConditionExpression="attribute_exists(media_id) AND "
+                "(attribute_not_exists(streams_valid_after) OR streams_valid_after < :at)",
+                ExpressionAttributeValues={":at": {"N": f"{valid_after:.3f}"}},
+            )
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            raise StaleState(media_id) from exc
+        raise
 
 
 def list_visible(

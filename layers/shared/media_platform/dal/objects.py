@@ -38,6 +38,23 @@ def presigned_post(key: str, content_type: str, size_bytes: int, expires_in: int
     return post
 
 
+def presigned_get(key: str, version_id: str, content_type: str, disposition: str, expires_in: int) -> str:
+    """A SigV4 GET of exactly this version, answering with this Content-Type and Content-Disposition. S3 serves
+    Range requests on it, so a player seeks without coming back to the API."""
+    url: str = clients.s3().generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": _bucket(),
+            "Key": key,
+            "VersionId": version_id,
+            "ResponseContentType": content_type,
+            "ResponseContentDisposition": disposition,
+        },
+        ExpiresIn=expires_in,
+    )
+    return url
+
+
 def start_multipart(key: str, content_type: str) -> str:
     with busy_on_throttle():
         upload = clients.s3().create_multipart_upload(Bucket=_bucket(), Key=key, ContentType=content_type)

@@ -1,0 +1,61 @@
+"""GET|HEAD /media/stream/{media_id}: 302 to a presigned GET of the media's verified bytes, for a stream token in
+`?token=` or an access token as Bearer. The bytes come from S3, which serves Range: they never pass through here."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from media_platform import streaming
+from media_platform.auth import bearer, bearer_caller
+from media_platform.settings import require
+from media_platform.view_log import View, record_view
+from media_platform.web import build_app, lambda_entry, problem_responses
+
+# The cold start fails, with one log line, if the template left any of these out.
+require("users_table", "jwt_secret_name", "media_table", "media_bucket")
+
+router = APIRouter(tags=["streaming"])
+REDIRECT: dict[int | str, dict[str, Any]] = {
+    302: {"description": "Location: a presigned GET of the media (Range requests answer 206)"}
+}
+ROUTE: dict[str, Any] = {
+    "status_code": 302,
+    "response_class": Response,
+    "responses": {**REDIRECT, **problem_responses(401, 403, 404, 410, 503)},
+}
+
+
+@router.get("/media/stream/{media_id}", operation_id="stream_media", **ROUTE)
+@router.head("/media/stream/{media_id}", operation_id="stream_media_headers", **ROUTE)
+async def stream(
+    media_id: str,
+    request: Request,
+    _bearer: Annotated[str | None, Depends(bearer)],
+    token: Annotated[str | None, Query(description="The stream token of a stream URL")] = None,
+) -> Response:
+    if token:
+        playback = streaming.redeem_stream_token(token, media_id)
+    else:
+        playback = streaming.redeem_access_token(await bearer_caller(request), media_id)
+    if request.method == "GET":  # a HEAD is no playback
+        record_view(view_of(request, playback))
+    headers = {"Location": playback.location, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    return Response(status_code=302, headers=headers)
+
+
+def view_of(request: Request, playback: streaming.Playback) -> View:
+    return View(
+        media_id=playback.media_id,
+        at=datetime.now(UTC),
+        source_ip=request.client.host if request.client else None,  # Mangum's, from requestContext.http.sourceIp
+        user_agent=request.headers.get("user-agent"),
+        user_id=playback.user_id,
+        token_kind=playback.token_kind,
+        range=request.headers.get("range"),
+    )
+
+
+app = build_app(router)
+# The event's query string holds the stream token: never log the event.
+lambda_handler = lambda_entry(app, log_event=False)
