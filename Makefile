@@ -70,7 +70,7 @@ build: install
 ## cannot be installed, the tests that need it skip and say why.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 players:
-	@command -v ffprobe >/dev/null || $(SUDO) apt-get install -y --no-install-recommends ffmpeg \
+	@command -v ffprobe >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends ffmpeg) \
 		|| echo "players: ffmpeg could not be installed; the ffprobe tests will skip"
 
 ## build-host: the same artifact for this machine's architecture, so tests and the benchmark can import it.

@@ -97,6 +97,27 @@ def test_unexpected_errors_are_a_generic_500_whose_correlation_id_is_logged(capl
     assert record.exc_info is not None and "secret internal detail" in str(record.exc_info[1])
 
 
+@pytest.mark.parametrize(
+    ("stage", "path", "status"),
+    [
+        ("dev", "/dev/conflict", 409),  # a named stage on the execute-api host prefixes the path
+        ("prod", "/prod/conflict", 409),
+        ("$default", "/conflict", 409),
+        ("prod", "/conflict", 409),  # a custom domain's mapping: no prefix to strip
+        ("dev", "/development/conflict", 404),  # only a whole path segment is the stage
+    ],
+)
+def test_a_route_is_reached_under_any_stage(stage: str, path: str, status: int) -> None:
+    handler = lambda_entry(build_app(router))
+    event = load_event("auth_signup")
+    event["requestContext"]["stage"] = stage
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+
+    result = handler(event, FakeContext())
+
+    assert result["statusCode"] == status, result
+
+
 def event_request(headers: dict[str, str], **context: Any) -> Request:
     raw = [(k.encode(), v.encode()) for k, v in headers.items()]
     event = {"requestContext": {"domainName": "localhost", "stage": "$default", **context}}

@@ -173,6 +173,22 @@ def _document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def without_stage(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with the path its route was declared with. Behind a named stage (`dev`, `prod`) on the execute-api
+    host, API Gateway prefixes both paths with the stage (`/dev/media`); behind `$default` or a custom domain it
+    does not, and the path is left as it came."""
+    context = event.get("requestContext") or {}
+    stage, http = context.get("stage"), context.get("http") or {}
+    if not stage or stage == "$default":
+        return event
+    prefix = f"/{stage}"
+    for holder, key in ((event, "rawPath"), (http, "path")):
+        path = holder.get(key)
+        if isinstance(path, str) and (path == prefix or path.startswith(prefix + "/")):
+            holder[key] = path[len(prefix) :] or "/"
+    return event
+
+
 def lambda_entry(app: FastAPI, log_event: bool | None = None) -> Handler:
     """The Lambda handler: Mangum (lifespan off) inside the shared Powertools decorator stack. `log_event=False`
     keeps the event out of the logs whatever POWERTOOLS_LOGGER_LOG_EVENT says (its query may hold a token)."""
@@ -180,7 +196,7 @@ def lambda_entry(app: FastAPI, log_event: bool | None = None) -> Handler:
     asgi = Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM_JSON])
 
     def handle(event: dict[str, Any], context: Any) -> Any:
-        result = asgi(event, context)
+        result = asgi(without_stage(event), context)
         if result.get("statusCode") in (204, 302) and not result.get("body"):  # Mangum labels even no body JSON
             result.get("headers", {}).pop("content-type", None)
         return result
