@@ -29,6 +29,7 @@ from devtools.bench.targets import (
     MEDIA_OBJECT,
     TARGET_EMAIL,
     TARGET_ID,
+    TRACE_HEADER_ENV,
     UPLOAD_PARTS,
     Target,
     media_asset,
@@ -43,6 +44,7 @@ BASE_ENV = {
     "AWS_DEFAULT_REGION": REGION,
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
+    **TRACE_HEADER_ENV,
 }
 # What the Lambda Python runtime ships besides the standard library. The layer comes first and carries its own
 # botocore and friends, so in practice only boto3 and s3transfer are taken from here.
@@ -212,8 +214,12 @@ def _forget_clients() -> None:
 
 
 def child_env(target: Target, endpoint: str, home: str) -> dict[str, str]:
-    # HOME points at an empty directory so that no ~/.aws/config shapes the clients.
-    return {**BASE_ENV, **target.environment, "AWS_ENDPOINT_URL": endpoint, "HOME": home, "LANG": "C.UTF-8"}
+    # HOME points at an empty directory so that no ~/.aws/config shapes the clients. The traced target is told it
+    # runs in Lambda (LAMBDA_TASK_ROOT), or Powertools and the X-Ray SDK would not trace.
+    env = {**BASE_ENV, **target.environment, "AWS_ENDPOINT_URL": endpoint, "HOME": home, "LANG": "C.UTF-8"}
+    if target.traced:
+        env["LAMBDA_TASK_ROOT"] = str(target.cold_path[0])
+    return env
 
 
 def child_command(target: Target, runtime: Path, event: dict[str, Any], *flags: str) -> list[str]:
@@ -280,7 +286,8 @@ def run_cold(targets: list[Target], runs: int, full_site_packages: bool, importt
     for function in Template.load().functions():
         environment.update(function.environment)
     for target in targets:
-        environment.update(target.environment)
+        if not target.traced:
+            environment.update(target.environment)
     active = [t for t in targets if t.built]
     results: dict[str, list[ColdRun]] = {t.name: [] for t in active}
     profiles: dict[str, dict[str, float]] = {}

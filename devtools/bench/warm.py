@@ -1,10 +1,12 @@
 """Warm requests in this process, AWS stubbed: the handler called many times with its event, DynamoDB, S3 and
-Secrets Manager replaced by in-memory fakes through `media_platform.clients.override`."""
+Secrets Manager replaced by in-memory fakes through `media_platform.clients.override`, each request timed on its own
+so that the median and the 99th percentile can be reported."""
 
 from __future__ import annotations
 
 import importlib
 import logging
+import math
 import os
 import statistics
 import sys
@@ -21,13 +23,14 @@ from devtools.bench.targets import (
     MEDIA_IDS,
     TARGET_EMAIL,
     TARGET_ID,
+    TRACE_HEADER_ENV,
+    TRACED_ENV,
     Target,
     media_asset,
 )
 from devtools.local_stack.gateway import LambdaContext
 
 SIGNING_KEY = "k" * 64
-ROUNDS = 5
 REAL_BCRYPT_REQUESTS = 3
 STAND_IN_HASH = "$2b$12$" + "x" * 53
 FAKE_UPLOAD_ID = "bench-upload-id"
@@ -141,7 +144,8 @@ def _empty(*_: Any, **__: Any) -> dict[str, Any]:
 
 @dataclass
 class WarmResult:
-    per_request_us: float
+    median_us: float
+    p99_us: float
     status: int | None
     bcrypt_bound: bool = False
     real_bcrypt_ms: float = 0.0  # per request, bcrypt included, when bcrypt_bound
@@ -153,6 +157,7 @@ def stubbed_aws(environment: dict[str, str], admin_hash: str) -> Iterator[None]:
     from media_platform import clients
     from media_platform.settings import get_settings
 
+    environment = {**environment, **TRACE_HEADER_ENV}
     saved = {name: os.environ.get(name) for name in [*environment, "AWS_ENDPOINT_URL"]}
     os.environ.update(environment)
     os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -188,17 +193,46 @@ def access_token() -> str:
     return tokens.issue(tokens.TokenKind.ACCESS, ADMIN_ID, Role.ADMIN, ttl_seconds=3600)
 
 
-def _per_request_us(call: Callable[[], Any], iterations: int) -> float:
+def percentile(samples: list[float], fraction: float) -> float:
+    """The nearest-rank percentile: the smallest sample at or above `fraction` of them."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def _request_times_us(call: Callable[[], Any], iterations: int) -> tuple[float, float]:
+    """Median and 99th percentile of `iterations` requests, each timed on its own, after a warm-up."""
     for _ in range(max(1, iterations // 20)):  # warm-up: caches, first-call paths
         call()
-    size = max(1, iterations // ROUNDS)
-    rounds = []
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
-        for _ in range(size):
-            call()
-        rounds.append((time.perf_counter() - started) / size)
-    return statistics.median(rounds) * 1e6
+    clock = time.perf_counter
+    samples = []
+    for _ in range(iterations):
+        started = clock()
+        call()
+        samples.append((clock() - started) * 1e6)
+    return statistics.median(samples), percentile(samples, 0.99)
+
+
+@contextmanager
+def _traced(handler: Callable[..., Any], target: Target) -> Iterator[Callable[..., Any]]:
+    """The handler inside a Powertools Tracer that traces, as `media_platform.observability` builds it when tracing is
+    on, with LAMBDA_TASK_ROOT set while it runs so that the X-Ray SDK uses its Lambda context. The SDK must not have
+    been imported before (its recorder chooses that context on import), and it stays patched into botocore and the
+    standard library afterwards: measure the traced target last."""
+    if "aws_xray_sdk.core" in sys.modules:
+        raise RuntimeError("the X-Ray SDK was imported before the traced run, outside a Lambda context")
+    environment = {**TRACED_ENV, "LAMBDA_TASK_ROOT": str(target.cold_path[0])}
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    try:
+        from aws_lambda_powertools import Tracer
+
+        yield Tracer().capture_lambda_handler(handler, capture_response=False)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @contextmanager
@@ -237,20 +271,28 @@ def _without_bcrypt() -> Iterator[None]:
 
 
 def run_warm(target: Target, token: str, iterations: int) -> WarmResult:
-    """Per-request time of the warm handler; for a function that runs bcrypt, with bcrypt stubbed out (the real
-    per-request time, bcrypt included, comes from a few extra requests)."""
+    """Per-request times of the warm handler (with the tracer on for the traced target)."""
     handler = getattr(importlib.import_module(target.warm_module), target.attribute)
+    if not target.traced:
+        return _run_warm(handler, target, token, iterations)
+    with _traced(handler, target) as traced:
+        return _run_warm(traced, target, token, iterations)
+
+
+def _run_warm(handler: Callable[..., Any], target: Target, token: str, iterations: int) -> WarmResult:
+    """For a function that runs bcrypt, with bcrypt stubbed out (the real per-request time, bcrypt included, comes
+    from a few extra requests)."""
     event, context = target.event(token), LambdaContext("bench", 512, "bench-request")
     calls = [0]
     with _counting_bcrypt(calls):
         status = handler(event, context).get("statusCode")
     if not calls[0]:
-        return WarmResult(_per_request_us(lambda: handler(event, context), iterations), status)
+        return WarmResult(*_request_times_us(lambda: handler(event, context), iterations), status)
     started = time.perf_counter()
     for _ in range(REAL_BCRYPT_REQUESTS):
         handler(event, context)
     real_ms = (time.perf_counter() - started) / REAL_BCRYPT_REQUESTS * 1000
     with _without_bcrypt():
         status = handler(event, context).get("statusCode")
-        per_request = _per_request_us(lambda: handler(event, context), iterations)
-    return WarmResult(per_request, status, bcrypt_bound=True, real_bcrypt_ms=real_ms)
+        median, p99 = _request_times_us(lambda: handler(event, context), iterations)
+    return WarmResult(median, p99, status, bcrypt_bound=True, real_bcrypt_ms=real_ms)
