@@ -60,6 +60,8 @@ def warm_figures(result: WarmResult, floor: WarmResult | None) -> dict[str, Any]
     figures: dict[str, Any] = {
         "median_us": round(result.median_us, 1),
         "p99_us": round(result.p99_us, 1),
+        "wall_median_us": round(result.wall_median_us, 1),
+        "wall_p99_us": round(result.wall_p99_us, 1),
         "status": result.status,
     }
     if floor:
