@@ -161,7 +161,9 @@ def print_report(args, summary, targets, skipped, profiles) -> None:  # type: ig
         return "n/a" if ok is None else ("yes" if ok else "NO")
 
     cold_part = (
-        "skipped" if args.no_cold else f"median of {args.runs} fresh `python -I` (init + first request, moto server)"
+        "skipped"
+        if args.no_cold
+        else f"median of {args.runs} fresh `python -I` (init + first request, moto server), CPU ms (wall alongside)"
     )
     warm_part = (
         "skipped"
@@ -178,7 +180,8 @@ def print_report(args, summary, targets, skipped, profiles) -> None:  # type: ig
         f"Python {summary['python']} {summary['machine']}, {summary['cpus']} CPUs\n"
     )
     header = (
-        f"{'function':<24} {'init ms':>8} {'req ms':>8} {'cold ms':>8} {'ratio':>6}   {'p50 µs':>7} {'ratio':>6} "
+        f"{'function':<24} {'init ms':>8} {'req ms':>8} {'cold ms':>8} {'ratio':>6} {'wall ms':>8}   "
+        f"{'p50 µs':>7} {'ratio':>6} "
         f"{'p99 µs':>7} {'ratio':>6}   {'wall p50/p99':>13}   target met (cold / p50 / p99)"
     )
     print(header)
@@ -188,7 +191,8 @@ def print_report(args, summary, targets, skipped, profiles) -> None:  # type: ig
     for name, entry in rows:
         cold, warm = entry["cold"] or {}, entry["warm"] or {}
         row = f"{name:<24} {number(cold.get('init_ms'), 8, 1)} {number(cold.get('request_ms'), 8, 1)}"
-        row += f" {number(cold.get('total_ms'), 8, 1)} {ratio(cold.get('ratio', 1.0 if cold else None))}   "
+        row += f" {number(cold.get('total_ms'), 8, 1)} {ratio(cold.get('ratio', 1.0 if cold else None))}"
+        row += f" {number(cold.get('wall_total_ms'), 8, 1)}   "
         row += f"{number(warm.get('median_us'), 7)} {ratio(warm.get('median_ratio'))} "
         row += f"{number(warm.get('p99_us'), 7)} {ratio(warm.get('p99_ratio'))}   "
         wall = f"{warm['wall_median_us']:.0f}/{warm['wall_p99_us']:.0f}" if warm else "-"
