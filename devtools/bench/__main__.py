@@ -1,19 +1,20 @@
-"""python -m devtools.bench: cold init and warm per-request overhead of every function, against the floor."""
+"""python -m devtools.bench: cold init and warm per-request overhead of every function, against two floors; the last
+line of its output is one JSON object with every figure and ratio (see `devtools.bench.summary`)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
-import statistics
 import sys
 import time
 import warnings
 from contextlib import redirect_stdout
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TARGET_RATIO = 1.2
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -22,9 +23,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=(
             "Cold init (a fresh `python -I` importing the built handler from .aws-sam/build and serving one request "
             "against a local moto server) and warm per-request overhead (in-process, AWS stubbed) of every function "
-            "in template.yaml, each as a ratio against a floor measured in the same run: FastAPI + Mangum "
-            "(lifespan off) with one async route and a DynamoDB and an S3 client. Run `make build-host` first "
-            "(`make bench` does). Reports only: exits 0 unless it cannot run."
+            "in template.yaml, each as a ratio against floors measured in the same run. Cold against the floor: "
+            "FastAPI + Mangum (lifespan off) with one async route and a DynamoDB and an S3 client. Warm (median and "
+            "p99) against the feature floor: the floor plus an HS256 JWT verified with PyJWT, a pydantic response "
+            "model and the Powertools Logger and Metrics decorators. One function is measured again with the X-Ray "
+            "SDK on. Run `make build-host` first (`make bench` does). Reports only: exits 0 unless it cannot run; "
+            "the last line is one JSON object with every figure and ratio."
         ),
     )
     parser.add_argument(
@@ -39,7 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=int(os.environ.get("BENCH_WARM_ITERS", "2000")),
         help="warm requests per function (env BENCH_WARM_ITERS, default 2000)",
     )
-    parser.add_argument("--only", nargs="+", metavar="LOGICAL_ID", help="only these functions (and the floor)")
+    parser.add_argument("--only", nargs="+", metavar="LOGICAL_ID", help="only these functions (and the floors)")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold starts")
     parser.add_argument("--no-warm", action="store_true", help="skip the warm requests")
     parser.add_argument(
@@ -75,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
     from devtools.bench.cold import BASE_ENV, ColdFailure, ColdRun, run_cold
-    from devtools.bench.targets import ADMIN_PASSWORD, LAYER_DIR, load_targets
-    from devtools.bench.warm import WarmResult, access_token, run_warm, stubbed_aws
+    from devtools.bench.targets import ADMIN_PASSWORD, LAYER_DIR, TRACED_SUFFIX, load_targets
+    from devtools.bench.warm import WarmCase, WarmResult, access_token, prepare_warm, run_warm, stubbed_aws
 
     if not args.no_cold and not LAYER_DIR.is_dir():
         print(f"No build at {LAYER_DIR.parent}: run `make build-host` first.", file=sys.stderr)
@@ -85,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     targets, skipped = load_targets(args.only)
     environment = {**BASE_ENV}
     for target in targets:
-        environment.update(target.environment)
+        if not target.traced:  # the traced target sets its own on top, in its run only
+            environment.update(target.environment)
 
     cold: dict[str, list[ColdRun]] = {}
     profiles: dict[str, dict[str, float]] = {}
@@ -108,106 +113,133 @@ def main(argv: list[str] | None = None) -> int:
         # stdout to /dev/null meanwhile: Powertools prints the cold-start metric there.
         with stubbed_aws(environment, admin_hash), open(os.devnull, "w") as devnull, redirect_stdout(devnull):
             token = access_token()
-            for target in targets:
-                log(f"warm {target.name}")
+            cases: list[WarmCase] = []
+            for target in targets:  # the traced target last: its Tracer patches botocore and http.client
+                log(f"warm {target.name}: first requests")
                 try:
-                    warm[target.name] = run_warm(target, token, args.warm_iterations)
+                    cases.append(prepare_warm(target, token))
                 except Exception as exc:
                     if target.is_floor:
                         raise
                     skipped.append(f"{target.name}: warm run failed: {type(exc).__name__}: {str(exc)[:200]}")
+            warm, failed = run_warm(cases, args.warm_iterations, log)
+            skipped += failed
 
-    print_report(args, targets, skipped, cold, warm, profiles, time.perf_counter() - started)
+    from devtools.bench.summary import summarise
+
+    traced = next((t for t in targets if t.traced), None)
+    summary = summarise(
+        [t.name for t in targets],
+        cold,
+        warm,
+        traced=(traced.name.removesuffix(TRACED_SUFFIX), traced.name) if traced else None,
+        bench="make bench",
+        date=datetime.now(UTC).date().isoformat(),
+        python=platform.python_version(),
+        machine=platform.machine(),
+        cpus=os.cpu_count(),
+        cold_runs=0 if args.no_cold else args.runs,
+        warm_iterations=0 if args.no_warm else args.warm_iterations,
+        elapsed_s=round(time.perf_counter() - started, 1),
+    )
+    print_report(args, summary, targets, skipped, profiles)
+    print(json.dumps(summary, ensure_ascii=False), flush=True)  # the last line: every figure and ratio
     return 0
 
 
-def print_report(args, targets, skipped, cold, warm, profiles, elapsed) -> None:  # type: ignore[no-untyped-def]
-    def median(name: str, field: str) -> float:
-        return float(statistics.median(getattr(run, field) for run in cold[name]))
+def print_report(args, summary, targets, skipped, profiles) -> None:  # type: ignore[no-untyped-def]
+    """The table and its notes, from the summary that the JSON line carries too."""
+    from devtools.bench.summary import TARGETS, xray_sentence
 
-    def ratio(value: float, floor: float) -> str:
-        return f"{value / floor:.2f}x"
+    def number(value: float | None, width: int, decimals: int = 0) -> str:
+        return f"{'-':>{width}}" if value is None else f"{value:>{width}.{decimals}f}"
 
-    def verdict(value: float | None, statuses: set[int | None]) -> str:
-        wrong = sorted(str(s) for s in statuses if not 200 <= (s or 0) < 400)
-        if wrong:
-            return f"n/a ({'/'.join(wrong)})"
-        return "-" if value is None else ("yes" if value <= TARGET_RATIO else "NO")
+    def ratio(value: float | None) -> str:
+        return f"{'-':>6}" if value is None else f"{value:>5.2f}x"
+
+    def verdict(ok: bool | None) -> str:
+        return "n/a" if ok is None else ("yes" if ok else "NO")
 
     cold_part = (
-        "skipped" if args.no_cold else f"median of {args.runs} fresh `python -I` (init + first request, moto server)"
+        "skipped"
+        if args.no_cold
+        else f"median of {args.runs} fresh `python -I` (init + first request, moto server), CPU ms (wall alongside)"
     )
-    warm_part = "skipped" if args.no_warm else f"{args.warm_iterations} requests in-process, AWS stubbed"
+    warm_part = (
+        "skipped"
+        if args.no_warm
+        else (
+            f"{args.warm_iterations} requests each, round-robin, in-process, AWS stubbed, CPU µs per request (wall µs "
+            "alongside)"
+        )
+    )
     print(
-        f"\nMedia Platform benchmark: {len(targets) - 1} functions vs floor | cold: {cold_part} | warm: {warm_part} | "
-        f"target <= {TARGET_RATIO}x | Python {platform.python_version()} {platform.machine()}, {os.cpu_count()} CPUs\n"
+        f"\nMedia Platform benchmark: {len(summary['functions'])} functions vs 2 floors | cold: {cold_part} | "
+        f"warm: {warm_part} | targets: cold <= {TARGETS['cold_ratio']}x the floor, warm <= "
+        f"{TARGETS['warm_median_ratio']}x (p50) and <= {TARGETS['warm_p99_ratio']}x (p99) the feature floor | "
+        f"Python {summary['python']} {summary['machine']}, {summary['cpus']} CPUs\n"
     )
     header = (
-        f"{'function':<22} {'init ms':>8} {'req ms':>8} {'cold ms':>8} {'floor ms':>9} {'ratio':>6}   "
-        f"{'warm µs':>8} {'floor µs':>9} {'ratio':>6}   target met (cold / warm)"
+        f"{'function':<24} {'init ms':>8} {'req ms':>8} {'cold ms':>8} {'ratio':>6} {'wall ms':>8}   "
+        f"{'p50 µs':>7} {'ratio':>6} "
+        f"{'p99 µs':>7} {'ratio':>6}   {'wall p50/p99':>13}   target met (cold / p50 / p99)"
     )
     print(header)
     print("-" * len(header))
-    floor = targets[0].name
     notes: list[str] = []
-    for target in targets:
-        name, row = target.name, f"{target.name:<22}"
-        cold_ratio = warm_ratio = None
-        cold_statuses: set[int | None] = set()
-        warm_statuses: set[int | None] = set()
-        bcrypt_bound = False
-        if cold.get(name):
-            total, floor_total = median(name, "total_ms"), median(floor, "total_ms")
-            row += f" {median(name, 'init_ms'):>8.1f} {median(name, 'request_ms'):>8.1f} {total:>8.1f}"
-            row += f" {floor_total:>9.1f} {ratio(total, floor_total):>6}   "
-            cold_ratio = total / floor_total
-            bcrypt_ms = median(name, "bcrypt_ms")
-            if bcrypt_ms > 1:
-                bcrypt_bound = True
-                excl = statistics.median(run.total_ms - run.bcrypt_ms for run in cold[name])
-                cold_ratio = excl / floor_total
-                notes.append(
-                    f"{name}: cold excl. bcrypt {excl:.1f} ms = {ratio(excl, floor_total)} "
-                    f"(bcrypt {bcrypt_ms:.0f} ms of the first request)"
-                )
-            cold_statuses = {run.status for run in cold[name]}
+    rows = [*summary["floors"].items(), *summary["functions"].items()]
+    for name, entry in rows:
+        cold, warm = entry["cold"] or {}, entry["warm"] or {}
+        row = f"{name:<24} {number(cold.get('init_ms'), 8, 1)} {number(cold.get('request_ms'), 8, 1)}"
+        row += f" {number(cold.get('total_ms'), 8, 1)} {ratio(cold.get('ratio', 1.0 if cold else None))}"
+        row += f" {number(cold.get('wall_total_ms'), 8, 1)}   "
+        row += f"{number(warm.get('median_us'), 7)} {ratio(warm.get('median_ratio'))} "
+        row += f"{number(warm.get('p99_us'), 7)} {ratio(warm.get('p99_ratio'))}   "
+        wall = f"{warm['wall_median_us']:.0f}/{warm['wall_p99_us']:.0f}" if warm else "-"
+        row += f"{wall:>13}   "
+        if "met" in entry:
+            row += " / ".join(verdict(ok) for ok in entry["met"].values())
+            if "excl_bcrypt_ms" in cold or warm.get("bcrypt_stubbed"):
+                row += "  (bcrypt-bound: judged excl. bcrypt)"
+        elif name == "floor":
+            row += "(floor)"
         else:
-            row += f" {'-':>8} {'-':>8} {'-':>8} {'-':>9} {'-':>6}   "
-            if cold and not target.built:
-                notes.append(f"{name}: not in .aws-sam/build (added since the last `make build-host`): no cold start")
-        if name in warm:
-            result, floor_us = warm[name], warm[floor].per_request_us
-            row += f"{result.per_request_us:>8.0f} {floor_us:>9.0f} {ratio(result.per_request_us, floor_us):>6}   "
-            warm_ratio = result.per_request_us / floor_us
-            if result.bcrypt_bound:
-                bcrypt_bound = True
-                notes.append(
-                    f"{name}: warm with real bcrypt {result.real_bcrypt_ms:.0f} ms/request; the warm µs column has "
-                    "media_platform.passwords.hash_password/verify_password stubbed out"
-                )
-            warm_statuses = {result.status}
-        else:
-            row += f"{'-':>8} {'-':>9} {'-':>6}   "
-        if target.name != floor:
-            row += f"{verdict(cold_ratio, cold_statuses)} / {verdict(warm_ratio, warm_statuses)}"
-            row += "  (bcrypt-bound: judged excl. bcrypt)" if bcrypt_bound else ""
-            if any(not 200 <= (s or 0) < 400 for s in cold_statuses | warm_statuses):
-                measured = ", ".join(
-                    f"{side} {'/'.join(sorted(str(s) for s in statuses))}"
-                    for side, statuses in (("cold", cold_statuses), ("warm", warm_statuses))
-                    if statuses
-                )
-                notes.append(
-                    f"{name}: status {measured}: its ratio measures an error path (no valid request in events/, "
-                    "or data the seed and fakes lack)"
-                )
+            row += "(feature floor: ratios against the floor)"
         print(row)
-    media_rows = [t.name for t in targets if t.media_id and (cold.get(t.name) or t.name in warm)]
+        if "excl_bcrypt_ms" in cold:
+            notes.append(
+                f"{name}: cold excl. bcrypt {cold['excl_bcrypt_ms']:.1f} ms = {cold['excl_bcrypt_ratio']:.2f}x "
+                f"(bcrypt {cold['bcrypt_ms']:.0f} ms of the first request)"
+            )
+        if warm.get("bcrypt_stubbed"):
+            notes.append(
+                f"{name}: warm with real bcrypt {warm['real_bcrypt_ms']:.0f} ms/request; the warm columns have "
+                "media_platform.passwords.hash_password/verify_password stubbed out"
+            )
+        statuses = {"cold": cold.get("statuses", []), "warm": [warm["status"]] if warm else []}
+        wrong = {side: found for side, found in statuses.items() if any(not 200 <= (s or 0) < 400 for s in found)}
+        if wrong:
+            measured = ", ".join(f"{side} {'/'.join(str(s) for s in found)}" for side, found in statuses.items())
+            notes.append(
+                f"{name}: status {measured}: its ratio measures an error path (no valid request in events/, "
+                "or data the seed and fakes lack)"
+            )
+    for target in targets:
+        if not args.no_cold and not target.built:
+            notes.append(
+                f"{target.name}: not in .aws-sam/build (added since the last `make build-host`): no cold start"
+            )
+    media_rows = [t.name for t in targets if t.media_id and not t.traced and t.name in summary["functions"]]
     if media_rows:
         notes.append(
             f"{', '.join(media_rows)}: on the admin's seeded media (ready, or pending with a multipart upload for "
             "UploadComplete/UploadAbort), put back before every cold start and never changed by the warm fakes, so "
             "each request takes the first-time path (a DELETE deletes, an abort aborts, a complete completes)"
+        )
+    if "xray_sdk" in summary:
+        notes.append(
+            xray_sentence(summary["xray_sdk"]) + " (warm: the handler's subsegment only, as the fakes bypass "
+            "botocore; cold: every AWS call a subsegment, sent to a daemon address nothing listens on)"
         )
     for line in [*notes, *skipped]:
         print(f"  * {line}")
@@ -215,7 +247,7 @@ def print_report(args, targets, skipped, cold, warm, profiles, elapsed) -> None:
         top = list(profile.items())[: args.importtime]
         print(f"\nimport time of {name} (self ms by top-level package, total {sum(profile.values()):.0f} ms):")
         print("  " + ", ".join(f"{package} {ms:.1f}" for package, ms in top))
-    print(f"\n({elapsed:.0f} s)")
+    print(f"\n({summary['elapsed_s']:.0f} s)")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from devtools.bench.targets import (
     MEDIA_OBJECT,
     TARGET_EMAIL,
     TARGET_ID,
+    TRACE_HEADER_ENV,
     UPLOAD_PARTS,
     Target,
     media_asset,
@@ -43,6 +44,7 @@ BASE_ENV = {
     "AWS_DEFAULT_REGION": REGION,
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
+    **TRACE_HEADER_ENV,
 }
 # What the Lambda Python runtime ships besides the standard library. The layer comes first and carries its own
 # botocore and friends, so in practice only boto3 and s3transfer are taken from here.
@@ -51,14 +53,25 @@ RUNTIME_PACKAGES = ("boto3", "s3transfer", "botocore", "jmespath", "dateutil", "
 
 @dataclass
 class ColdRun:
+    """One cold start, wall clock, and the child's CPU time: on a shared machine wall time also counts other
+    processes' time slices and the emulator's work (moto runs in the benchmark's process), which CPU time leaves
+    out."""
+
     init_ms: float
     request_ms: float
     bcrypt_ms: float
     status: int | None
+    init_cpu_ms: float = 0.0
+    request_cpu_ms: float = 0.0
+    bcrypt_cpu_ms: float = 0.0
 
     @property
     def total_ms(self) -> float:
         return self.init_ms + self.request_ms
+
+    @property
+    def total_cpu_ms(self) -> float:
+        return self.init_cpu_ms + self.request_cpu_ms
 
 
 @dataclass
@@ -214,8 +227,12 @@ def _forget_clients() -> None:
 
 
 def child_env(target: Target, endpoint: str, home: str) -> dict[str, str]:
-    # HOME points at an empty directory so that no ~/.aws/config shapes the clients.
-    return {**BASE_ENV, **target.environment, "AWS_ENDPOINT_URL": endpoint, "HOME": home, "LANG": "C.UTF-8"}
+    # HOME points at an empty directory so that no ~/.aws/config shapes the clients. The traced target is told it
+    # runs in Lambda (LAMBDA_TASK_ROOT), or Powertools and the X-Ray SDK would not trace.
+    env = {**BASE_ENV, **target.environment, "AWS_ENDPOINT_URL": endpoint, "HOME": home, "LANG": "C.UTF-8"}
+    if target.traced:
+        env["LAMBDA_TASK_ROOT"] = str(target.cold_path[0])
+    return env
 
 
 def child_command(target: Target, runtime: Path, event: dict[str, Any], *flags: str) -> list[str]:
@@ -240,7 +257,15 @@ def cold_start(target: Target, runtime: Path, emulator: Emulator, home: str, run
     if done.returncode or line is None:
         raise ColdFailure(target.name, done.returncode, done.stdout + done.stderr)
     result = json.loads(line[len(MARKER) :])
-    return ColdRun(result["init_ms"], result["request_ms"], result["bcrypt_ms"], result["status"])
+    return ColdRun(
+        result["init_ms"],
+        result["request_ms"],
+        result["bcrypt_ms"],
+        result["status"],
+        result["init_cpu_ms"],
+        result["request_cpu_ms"],
+        result["bcrypt_cpu_ms"],
+    )
 
 
 def import_profile(target: Target, runtime: Path, emulator: Emulator, home: str) -> dict[str, float]:
@@ -282,7 +307,8 @@ def run_cold(targets: list[Target], runs: int, full_site_packages: bool, importt
     for function in Template.load().functions():
         environment.update(function.environment)
     for target in targets:
-        environment.update(target.environment)
+        if not target.traced:
+            environment.update(target.environment)
     active = [t for t in targets if t.built]
     results: dict[str, list[ColdRun]] = {t.name: [] for t in active}
     profiles: dict[str, dict[str, float]] = {}

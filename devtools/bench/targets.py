@@ -1,16 +1,19 @@
-"""What the benchmark measures: every function of template.yaml that serves an HTTP API route, plus the floor,
-each with the API Gateway HTTP API (v2) event of its route."""
+"""What the benchmark measures: every function of template.yaml that serves an HTTP API route, plus the two floors
+and one function again with the X-Ray SDK on, each with the API Gateway HTTP API (v2) event of its route."""
 
 from __future__ import annotations
 
 import copy
 import hashlib
 import json
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import jwt
 
 from devtools.local_stack.template import Function, Route, Template
 
@@ -23,6 +26,16 @@ LAYER_DIR = BUILD_DIR / "SharedLayer" / "python"
 EVENTS_DIR = ROOT / "events"
 FLOOR = "floor"
 FLOOR_ROUTE = Route("GET", "/floor")
+FEATURE_FLOOR = "feature_floor"
+FEATURE_FLOOR_ROUTE = Route("GET", "/feature-floor")
+FEATURE_FLOOR_ENV = {"FEATURE_FLOOR_SIGNING_KEY": "f" * 64, "FEATURE_FLOOR_ISSUER": "media-platform-bench"}
+# The function measured a second time, cold and warm, with the Powertools Tracer on (what TracerDisabled=false costs).
+TRACED_FUNCTION = "MediaGetFunction"
+TRACED_SUFFIX = " +X-Ray SDK"
+TRACED_ENV = {"POWERTOOLS_TRACE_DISABLED": "false"}
+# Lambda sets this for every invocation under active tracing (Powertools' Logger reads it for each log line, and the
+# X-Ray SDK makes its facade segment from it): every run gets it.
+TRACE_HEADER_ENV = {"_X_AMZN_TRACE_ID": "Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1"}
 
 # The data both the emulator (cold) and the in-memory fakes (warm) hold: an admin whose email and password are the
 # ones in events/, and a viewer whose id is the one in events/users_update.json (any path parameter gets it).
@@ -59,6 +72,8 @@ class Target:
     wants_token: bool
     environment: dict[str, str]
     media_id: str | None = None  # the seeded asset its path points at
+    own_token: str | None = None  # the feature floor's: signed with its own key, sent instead of the admin's
+    traced: bool = False  # run with the Powertools Tracer on (and, cold, LAMBDA_TASK_ROOT set as in Lambda)
 
     @property
     def built(self) -> bool:
@@ -68,11 +83,13 @@ class Target:
 
     @property
     def is_floor(self) -> bool:
-        return self.name == FLOOR
+        """The minimal floor or the feature floor: the run stops if either cannot be measured."""
+        return self.name in (FLOOR, FEATURE_FLOOR)
 
     def event(self, token: str | None, run: int = 0) -> dict[str, Any]:
         """The event for one request; `run` varies what must differ between requests to take the same path."""
         event = copy.deepcopy(self.base_event)
+        token = self.own_token or token
         if self.wants_token and token:
             event["headers"]["authorization"] = f"Bearer {token}"
         body = json.loads(event["body"]) if event.get("body") else None
@@ -185,9 +202,28 @@ def function_event(function: Function) -> tuple[dict[str, Any], bool]:
     return event, "authorization" in event.get("headers", {})
 
 
+def feature_floor_token(now: float | None = None) -> str:
+    """An access token as `media_platform.tokens.issue` makes one (every claim it requires), for the feature floor's
+    key and issuer; valid for a day, longer than any run."""
+    issued_at = round(time.time() if now is None else now, 3)
+    claims = {
+        "sub": ADMIN_ID,
+        "role": "admin",
+        "iat": issued_at,
+        "exp": int(issued_at) + 86400,
+        "iss": FEATURE_FLOOR_ENV["FEATURE_FLOOR_ISSUER"],
+        "aud": "media-platform-api",
+        "token_use": "access",
+    }
+    return jwt.encode(claims, FEATURE_FLOOR_ENV["FEATURE_FLOOR_SIGNING_KEY"], algorithm="HS256")
+
+
 def load_targets(only: list[str] | None = None) -> tuple[list[Target], list[str]]:
-    """The floor first, then every function with an HttpApi route (the others are listed as skipped)."""
+    """The floor and the feature floor first, then every function with an HttpApi route (the others are listed as
+    skipped), then TRACED_FUNCTION again with the tracer on."""
     floor_dir = Path(__file__).resolve().parent
+    functions = Template.load().functions()
+    powertools_env = {k: v for k, v in functions[0].environment.items() if k.startswith("POWERTOOLS_")}
     targets = [
         Target(
             FLOOR,
@@ -198,10 +234,21 @@ def load_targets(only: list[str] | None = None) -> tuple[list[Target], list[str]
             minimal_event(FLOOR_ROUTE),
             wants_token=False,
             environment={},
-        )
+        ),
+        Target(
+            FEATURE_FLOOR,
+            [floor_dir, LAYER_DIR],
+            "feature_floor_app",
+            "devtools.bench.feature_floor_app",
+            "lambda_handler",
+            minimal_event(FEATURE_FLOOR_ROUTE),
+            wants_token=True,
+            environment={**powertools_env, **FEATURE_FLOOR_ENV},
+            own_token=feature_floor_token(),
+        ),
     ]
     skipped = []
-    for function in Template.load().functions():
+    for function in functions:
         if only and function.logical_id not in only:
             continue
         if not function.routes:
@@ -222,4 +269,8 @@ def load_targets(only: list[str] | None = None) -> tuple[list[Target], list[str]
                 media_id=(event.get("pathParameters") or {}).get("media_id"),
             )
         )
+    traced = next((t for t in targets if t.name == TRACED_FUNCTION), None)
+    if traced:
+        environment = {**traced.environment, **TRACED_ENV}
+        targets.append(replace(traced, name=traced.name + TRACED_SUFFIX, environment=environment, traced=True))
     return targets, skipped

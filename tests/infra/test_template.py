@@ -265,6 +265,18 @@ def test_globals_set_powertools_environment() -> None:
         assert isinstance(variables.get(name), str) and variables[name], name
 
 
+def test_the_x_ray_sdk_is_off_unless_the_parameter_turns_it_on() -> None:
+    # Lambda's active tracing (Globals.Tracing) records every invocation; the Powertools Tracer, and with it the
+    # X-Ray SDK's import on every cold start, is opt-in for every function at once.
+    assert GLOBAL_FUNCTION["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == {"Ref": "TracerDisabled"}
+    spec = DOC["Parameters"]["TracerDisabled"]
+    assert spec["Default"] == "true"
+    assert set(spec["AllowedValues"]) == {"true", "false"}
+    for function_id, resource in FUNCTIONS.items():
+        variables = resource["Properties"].get("Environment", {}).get("Variables", {})
+        assert "POWERTOOLS_TRACE_DISABLED" not in variables, f"{function_id} overrides the tracer switch"
+
+
 # --- data ------------------------------------------------------------------------------------------------------
 
 
