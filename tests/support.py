@@ -112,3 +112,13 @@ class AtomicDynamoDB:
 def FakeContext() -> LambdaContext:
     """The local stack's Lambda context, for tests that call a handler directly."""
     return LambdaContext("test-function", 512, "test-request")
+
+
+class Clock:
+    """The clock tokens are issued and checked against, moved by the test."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -207,3 +207,10 @@ def seeded_stack() -> Iterator[Seeded]:
     """emulated_aws() with the team seeded once: for a module whose tests share one stack, each restoring it first."""
     with emulated_aws() as template:
         yield Seeded(template, seed_team(call_handler))
+
+
+@pytest.fixture(scope="module")
+def seeded() -> Iterator[Seeded]:
+    """One seeded stack for a module that overrides `aws` (and `team`) to restore it before each test."""
+    with seeded_stack() as stack:
+        yield stack

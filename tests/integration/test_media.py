@@ -7,10 +7,8 @@ import hashlib
 import importlib
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote_plus, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
@@ -20,13 +18,21 @@ from devtools.local_stack.template import Template
 from media_platform import clients
 from media_platform.idempotency import persistence_layer
 from media_platform.uploads import EXPIRY_GRACE_SECONDS, MiB
-from tests.integration.conftest import Invoke, Reply, Seeded, Team, seeded_stack
+from tests.integration.conftest import Invoke, Reply, Seeded, Team
+from tests.integration.media_support import (
+    BUCKET,
+    FIXTURES,
+    MP4,
+    at,
+    new_media,
+    notification,
+    process,
+    put_and_process,
+    s3,
+    table,
+)
 from tests.support import EVENTS, FakeContext, QueriesThrough, RoutedCalls
 
-BUCKET = "media-platform-local-media-123456789012"
-MEDIA_TABLE = "media-platform-local-MediaTable"
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "media"
-MP4 = (FIXTURES / "sample.mp4").read_bytes()
 MEDIA_OUT_FIELDS = {
     "id",
     "title",
@@ -42,28 +48,6 @@ MEDIA_OUT_FIELDS = {
     "detected_type",
     "etag",
 }
-
-
-def new_media(**changes: Any) -> dict[str, Any]:
-    return {
-        "title": "Keynote",
-        "filename": "keynote.mp4",
-        "content_type": "video/mp4",
-        "size_bytes": len(MP4),
-    } | changes
-
-
-def at(media_id: str, suffix: str = "") -> dict[str, Any]:
-    """The path and path parameters of a /media/{media_id} route."""
-    return {"path": f"/media/{media_id}{suffix}", "path_params": {"media_id": media_id}}
-
-
-def s3() -> Any:
-    return boto3.client("s3", region_name="us-east-1")
-
-
-def table() -> Any:
-    return boto3.resource("dynamodb", region_name="us-east-1").Table(MEDIA_TABLE)
 
 
 def media_items() -> list[dict[str, Any]]:
@@ -89,36 +73,6 @@ def object_exists(key: str) -> bool:
 def policy_of(upload: dict[str, Any]) -> dict[str, Any]:
     policy: dict[str, Any] = json.loads(base64.b64decode(upload["fields"]["policy"]))
     return policy
-
-
-def notification(key: str, event_name: str = "ObjectCreated:Post") -> str:
-    """An S3 event notification as S3 sends it to SQS: the key URL-encoded."""
-    sample = json.loads(json.loads((EVENTS / "upload_processor.json").read_text())["Records"][0]["body"])
-    record = sample["Records"][0]
-    record["eventName"] = event_name
-    record["s3"]["object"]["key"] = quote_plus(key)
-    return json.dumps({"Records": [record]})
-
-
-def process(*bodies: str) -> dict[str, Any]:
-    """Runs the upload_processor handler on one SQS batch holding these message bodies (ids m0, m1, ...)."""
-    template = json.loads((EVENTS / "upload_processor.json").read_text())["Records"][0]
-    event = {"Records": [template | {"messageId": f"m{n}", "body": body} for n, body in enumerate(bodies)]}
-    handler = importlib.import_module("functions.upload_processor.app").lambda_handler
-    result: dict[str, Any] = handler(event, FakeContext())
-    return result
-
-
-def put_and_process(media_id: str, data: bytes, content_type: str = "video/mp4") -> dict[str, Any]:
-    key = f"uploads/{media_id}"
-    s3().put_object(Bucket=BUCKET, Key=key, Body=data, ContentType=content_type)
-    return process(notification(key))
-
-
-@pytest.fixture(scope="module")
-def seeded() -> Iterator[Seeded]:
-    with seeded_stack() as stack:
-        yield stack
 
 
 @pytest.fixture

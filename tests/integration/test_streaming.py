@@ -6,7 +6,6 @@ import importlib
 import importlib.util
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -16,17 +15,11 @@ import pytest
 from devtools.local_stack.template import ROOT, Template
 from media_platform import tokens
 from media_platform.view_log import View
-from tests.integration.conftest import Invoke, Reply, Seeded, Team, seeded_stack
-from tests.integration.test_media import MP4, at, new_media, put_and_process, table
-from tests.support import FakeContext, load_event
+from tests.integration.conftest import Invoke, Reply, Seeded, Team
+from tests.integration.media_support import MP4, at, new_media, put_and_process, table
+from tests.support import Clock, FakeContext, load_event
 
 TTL = 3600  # StreamTokenTtlSeconds' default in template.yaml
-
-
-@pytest.fixture(scope="module")
-def seeded() -> Iterator[Seeded]:
-    with seeded_stack() as stack:
-        yield stack
 
 
 @pytest.fixture
@@ -107,14 +100,6 @@ def set_status(media_id: str, status: str) -> None:
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":s": status},
     )
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from media_platform import clients, tokens
 from media_platform.errors import NotAuthenticated
 from media_platform.models import Role
 from media_platform.tokens import TokenKind
-from tests.support import FakeSecrets
+from tests.support import Clock, FakeSecrets
 
 KEY = "k" * 64
 
@@ -96,16 +96,6 @@ def test_a_tampered_payload_is_refused() -> None:
 
 
 MEDIA_ID = "3f6c1a52-8d0e-4b7a-9c21-5e4f7a9b0d13"
-
-
-class Clock:
-    """The clock tokens are issued and checked against, moved by the test."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
