@@ -66,12 +66,14 @@ build: install
 	$(BIN)/sam build
 	$(BIN)/python -m compileall -q --invalidation-mode unchecked-hash $(BUILD_DIR)
 
-## players: ffprobe (Debian's ffmpeg) for the real-player tests, installed with apt-get where it is missing. Where it
-## cannot be installed, the tests that need it skip and say why.
+## players: the real players the tests drive: ffprobe (Debian's ffmpeg) and headless Chromium (Debian's chromium,
+## driven by the playwright package, which never downloads a browser of its own). Installed with apt-get where
+## missing; where they cannot be installed, the tests that need them skip and say why.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+PLAYERS := $(if $(shell command -v ffprobe),,ffmpeg) $(if $(shell command -v chromium),,chromium)
 players:
-	@command -v ffprobe >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends ffmpeg) \
-		|| echo "players: ffmpeg could not be installed; the ffprobe tests will skip"
+	@$(if $(strip $(PLAYERS)),($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends \
+		$(PLAYERS)) || echo "players: $(strip $(PLAYERS)) could not be installed; the tests that need them will skip",true)
 
 ## build-host: the same artifact for this machine's architecture, so tests and the benchmark can import it.
 build-host: install
