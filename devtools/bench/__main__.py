@@ -79,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
     from devtools.bench.cold import BASE_ENV, ColdFailure, ColdRun, run_cold
-    from devtools.bench.targets import ADMIN_PASSWORD, LAYER_DIR, TRACED_SUFFIX, load_targets
-    from devtools.bench.warm import WarmCase, WarmResult, access_token, prepare_warm, run_warm, stubbed_aws
+    from devtools.bench.targets import ADMIN_PASSWORD, LAYER_DIR, TRACED_SUFFIX, Tokens, load_targets
+    from devtools.bench.warm import WarmCase, WarmResult, prepare_warm, run_warm, stubbed_aws
 
     if not args.no_cold and not LAYER_DIR.is_dir():
         print(f"No build at {LAYER_DIR.parent}: run `make build-host` first.", file=sys.stderr)
@@ -112,12 +112,12 @@ def main(argv: list[str] | None = None) -> int:
             admin_hash = passwords.hash_password(ADMIN_PASSWORD)
         # stdout to /dev/null meanwhile: Powertools prints the cold-start metric there.
         with stubbed_aws(environment, admin_hash), open(os.devnull, "w") as devnull, redirect_stdout(devnull):
-            token = access_token()
+            tokens = Tokens.issue()
             cases: list[WarmCase] = []
             for target in targets:  # the traced target last: its Tracer patches botocore and http.client
                 log(f"warm {target.name}: first requests")
                 try:
-                    cases.append(prepare_warm(target, token))
+                    cases.append(prepare_warm(target, tokens))
                 except Exception as exc:
                     if target.is_floor:
                         raise

@@ -32,6 +32,7 @@ from devtools.bench.targets import (
     TRACE_HEADER_ENV,
     UPLOAD_PARTS,
     Target,
+    Tokens,
     media_asset,
 )
 
@@ -103,11 +104,11 @@ def runtime_dir(full_site_packages: bool) -> Iterator[Path]:
 @dataclass
 class Emulator:
     """A moto server with template.yaml's resources, the admin and the viewer the events refer to, the admin's media
-    assets of MEDIA_IDS (see `reset_media`), and an access token for the admin signed with the emulator's JWT
-    secret."""
+    assets of MEDIA_IDS (see `reset_media`), and the admin's access and stream tokens signed with the emulator's
+    JWT secret."""
 
     endpoint: str = ""
-    token: str = ""
+    tokens: Tokens | None = None
     admin_hash: str = ""
     _server: Any = None
     warnings: list[str] = field(default_factory=list)
@@ -146,7 +147,7 @@ class Emulator:
 
         from devtools.local_stack.resources import provision
         from devtools.local_stack.template import Template
-        from media_platform import clients, passwords, tokens
+        from media_platform import clients, passwords
         from media_platform.dal import users
         from media_platform.models import Role, User
         from media_platform.settings import get_settings
@@ -165,7 +166,7 @@ class Emulator:
         secret_name = get_settings().resource("jwt_secret_name")
         value = boto3.client("secretsmanager", region_name=REGION).get_secret_value(SecretId=secret_name)
         clients.override("secrets", StaticSecret(value["SecretString"]))
-        self.token = tokens.issue(tokens.TokenKind.ACCESS, ADMIN_ID, Role.ADMIN, ttl_seconds=3600)
+        self.tokens = Tokens.issue()
         _forget_clients()
         self.reset_media(MEDIA_IDS, first=True)
 
@@ -249,7 +250,7 @@ def cold_start(target: Target, runtime: Path, emulator: Emulator, home: str, run
     emulator.reopen_sessions()
     if target.media_id:
         emulator.reset_media((target.media_id,))
-    command = child_command(target, runtime, target.event(emulator.token, run))
+    command = child_command(target, runtime, target.event(emulator.tokens, run))
     done = subprocess.run(  # noqa: S603 (our own interpreter and script)
         command, env=child_env(target, emulator.endpoint, home), capture_output=True, text=True, timeout=120
     )
@@ -273,7 +274,7 @@ def import_profile(target: Target, runtime: Path, emulator: Emulator, home: str)
     emulator.reopen_sessions()
     if target.media_id:
         emulator.reset_media((target.media_id,))
-    command = child_command(target, runtime, target.event(emulator.token, 0), "-X", "importtime")
+    command = child_command(target, runtime, target.event(emulator.tokens, 0), "-X", "importtime")
     done = subprocess.run(  # noqa: S603
         command, env=child_env(target, emulator.endpoint, home), capture_output=True, text=True, timeout=120
     )

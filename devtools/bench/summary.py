@@ -189,7 +189,7 @@ def markdown_table(summary: dict[str, Any]) -> str:
             cold_ratio = f"{_x(cold.get('excl_bcrypt_ratio'))} excl. bcrypt"
         p50 = _n(warm.get("median_us")) + (" (bcrypt stubbed)" if warm.get("bcrypt_stubbed") else "")
         verdict = _verdicts(entry["met"]) if "met" in entry else "floor"
-        label = name.removesuffix("Function") if name not in summary["floors"] else f"*{name.replace('_', ' ')}*"
+        label = name.replace("Function", "") if name not in summary["floors"] else f"*{name.replace('_', ' ')}*"
         lines.append(
             f"| {label} | {cold_ms} | {cold_ratio} | {_n(cold.get('wall_total_ms'))} | {p50} | "
             f"{_x(warm.get('median_ratio'))} | "

@@ -1,5 +1,6 @@
-"""What the benchmark measures: every function of template.yaml that serves an HTTP API route, plus the two floors
-and one function again with the X-Ray SDK on, each with the API Gateway HTTP API (v2) event of its route."""
+"""What the benchmark measures: every function of template.yaml that serves an HTTP API route, plus the two floors,
+the stream function again with a stream token, and one function again with the X-Ray SDK on, each with the API
+Gateway HTTP API (v2) event of its route."""
 
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ TRACED_ENV = {"POWERTOOLS_TRACE_DISABLED": "false"}
 # Lambda sets this for every invocation under active tracing (Powertools' Logger reads it for each log line, and the
 # X-Ray SDK makes its facade segment from it): every run gets it.
 TRACE_HEADER_ENV = {"_X_AMZN_TRACE_ID": "Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1"}
+# The stream function is measured twice: as players call it, with the stream URL's token (one DynamoDB read, the
+# media item's), and with an access token as Bearer (which adds the user read every signed-in route makes).
+STREAM_FUNCTION = "MediaStreamFunction"
+STREAM_TOKEN_SUFFIX = " (stream token)"
 
 # The data both the emulator (cold) and the in-memory fakes (warm) hold: an admin whose email and password are the
 # ones in events/, and a viewer whose id is the one in events/users_update.json (any path parameter gets it).
@@ -61,6 +66,24 @@ UPLOAD_PARTS = (b"\x00" * 5 * 1024**2, b"bench")
 PENDING_EXPIRES_AT = 4102444800  # 2100-01-01: no expiry sweep ever takes these
 
 
+@dataclass(frozen=True)
+class Tokens:
+    """The admin's access token and a stream token for MEDIA_ID, both signed with the key of the run."""
+
+    access: str
+    stream: str
+
+    @classmethod
+    def issue(cls) -> Tokens:
+        """Signed with the key `media_platform.tokens` reads now (call where the run's secret is in place)."""
+        from media_platform import tokens
+        from media_platform.models import Role
+
+        access = tokens.issue(tokens.TokenKind.ACCESS, ADMIN_ID, Role.ADMIN, ttl_seconds=3600)
+        stream, _ = tokens.issue_stream_token(ADMIN_ID, MEDIA_ID, ttl_seconds=3600)
+        return cls(access, stream)
+
+
 @dataclass
 class Target:
     name: str
@@ -74,6 +97,7 @@ class Target:
     media_id: str | None = None  # the seeded asset its path points at
     own_token: str | None = None  # the feature floor's: signed with its own key, sent instead of the admin's
     traced: bool = False  # run with the Powertools Tracer on (and, cold, LAMBDA_TASK_ROOT set as in Lambda)
+    stream_token: bool = False  # sends `Tokens.stream` in `?token=` instead of the access token as Bearer
 
     @property
     def built(self) -> bool:
@@ -86,11 +110,15 @@ class Target:
         """The minimal floor or the feature floor: the run stops if either cannot be measured."""
         return self.name in (FLOOR, FEATURE_FLOOR)
 
-    def event(self, token: str | None, run: int = 0) -> dict[str, Any]:
+    def event(self, tokens: Tokens | None, run: int = 0) -> dict[str, Any]:
         """The event for one request; `run` varies what must differ between requests to take the same path."""
         event = copy.deepcopy(self.base_event)
-        token = self.own_token or token
-        if self.wants_token and token:
+        token = self.own_token or (tokens.access if tokens else None)
+        if self.stream_token and tokens:  # the stream URL is all a player has: no Authorization header
+            event["headers"].pop("authorization", None)
+            event["rawQueryString"] = f"token={tokens.stream}"
+            event["queryStringParameters"] = {"token": tokens.stream}
+        elif self.wants_token and token:
             event["headers"]["authorization"] = f"Bearer {token}"
         body = json.loads(event["body"]) if event.get("body") else None
         if isinstance(body, dict):
@@ -195,8 +223,7 @@ def function_event(function: Function) -> tuple[dict[str, Any], bool]:
         body["parts"] = [{"part_number": n, "etag": _etag(part)} for n, part in enumerate(UPLOAD_PARTS, 1)]
         event["body"] = json.dumps(body)
     if "token=" in event.get("rawQueryString", ""):
-        # The bench signs access tokens only: the stream function takes its Bearer path, which adds the user read
-        # every signed-in route makes to the one media read of a stream token's.
+        # Measured with a Bearer access token here; STREAM_FUNCTION's second target sends the stream token instead.
         event["rawQueryString"], event["queryStringParameters"] = "", None
         event["headers"]["authorization"] = "Bearer REPLACE_WITH_ACCESS_TOKEN"
     return event, "authorization" in event.get("headers", {})
@@ -269,6 +296,9 @@ def load_targets(only: list[str] | None = None) -> tuple[list[Target], list[str]
                 media_id=(event.get("pathParameters") or {}).get("media_id"),
             )
         )
+    streamed = next((t for t in targets if t.name == STREAM_FUNCTION), None)
+    if streamed:
+        targets.append(replace(streamed, name=streamed.name + STREAM_TOKEN_SUFFIX, stream_token=True))
     traced = next((t for t in targets if t.name == TRACED_FUNCTION), None)
     if traced:
         environment = {**traced.environment, **TRACED_ENV}

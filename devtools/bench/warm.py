@@ -28,6 +28,7 @@ from devtools.bench.targets import (
     TRACE_HEADER_ENV,
     TRACED_ENV,
     Target,
+    Tokens,
     media_asset,
 )
 from devtools.local_stack.gateway import LambdaContext
@@ -193,14 +194,6 @@ def stubbed_aws(environment: dict[str, str], admin_hash: str) -> Iterator[None]:
             clients.reset()
 
 
-def access_token() -> str:
-    """An admin token signed with the fake key (call inside `stubbed_aws`)."""
-    from media_platform import tokens
-    from media_platform.models import Role
-
-    return tokens.issue(tokens.TokenKind.ACCESS, ADMIN_ID, Role.ADMIN, ttl_seconds=3600)
-
-
 def percentile(samples: list[float], fraction: float) -> float:
     """The nearest-rank percentile: the smallest sample at or above `fraction` of them."""
     ordered = sorted(samples)
@@ -288,14 +281,14 @@ class WarmCase:
         )
 
 
-def prepare_warm(target: Target, token: str) -> WarmCase:
+def prepare_warm(target: Target, tokens: Tokens) -> WarmCase:
     """Imports the handler (inside a Tracer for the traced target) and serves its first request; for a function that
     runs bcrypt, a few more with real bcrypt (the real per-request time), then one with it stubbed out, as it will be
     while timed."""
     handler = getattr(importlib.import_module(target.warm_module), target.attribute)
     if target.traced:
         handler = _traced(handler, target)
-    event, context = target.event(token), LambdaContext("bench", 512, "bench-request")
+    event, context = target.event(tokens), LambdaContext("bench", 512, "bench-request")
 
     def call() -> Any:
         return handler(event, context)
