@@ -6,14 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from media_platform import streaming
+from media_platform import streaming, tokens
 from media_platform.auth import bearer, bearer_caller
 from media_platform.settings import require
-from media_platform.view_log import View, record_view
+from media_platform.view_log import View, record_view, starts_a_playback
 from media_platform.web import build_app, lambda_entry, problem_responses
 
 # The cold start fails, with one log line, if the template left any of these out.
-require("users_table", "jwt_secret_name", "media_table", "media_bucket")
+require("users_table", "jwt_secret_name", "media_table", "media_bucket", "views_table", "viewer_key_secret_name")
 
 router = APIRouter(tags=["streaming"])
 REDIRECT: dict[int | str, dict[str, Any]] = {
@@ -38,7 +38,8 @@ async def stream(
         playback = streaming.redeem_stream_token(token, media_id)
     else:
         playback = streaming.redeem_access_token(await bearer_caller(request), media_id)
-    if request.method == "GET":  # a HEAD is no playback
+    # A HEAD is no playback, nor is a Range past byte 0: a player seeking inside one already recorded.
+    if request.method == "GET" and starts_a_playback(request.headers.get("range")):
         record_view(view_of(request, playback))
     headers = {"Location": playback.location, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
     return Response(status_code=302, headers=headers)
@@ -47,7 +48,8 @@ async def stream(
 def view_of(request: Request, playback: streaming.Playback) -> View:
     return View(
         media_id=playback.media_id,
-        at=datetime.now(UTC),
+        owner_id=playback.owner_id,
+        at=datetime.fromtimestamp(tokens.clock(), UTC),
         source_ip=request.client.host if request.client else None,  # Mangum's, from requestContext.http.sourceIp
         user_agent=request.headers.get("user-agent"),
         user_id=playback.user_id,

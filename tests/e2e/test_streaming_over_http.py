@@ -98,7 +98,7 @@ def test_the_stream_token_never_reaches_the_logs(
 
     # The stack's log records (every field of each), and whatever reached the process's output
     logged = "".join(capfd.readouterr()) + "\n".join(json.dumps(r.__dict__, default=str) for r in caplog.records)
-    assert "Playback started" in logged
+    assert "View recorded" in logged
     assert token.rsplit(".", 1)[1] not in logged
 
 

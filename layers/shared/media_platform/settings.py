@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -39,6 +40,13 @@ class Settings(BaseModel):
     upload_url_expiry_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
     # A presigned GET lives at most 7 days (SigV4), and no longer than the stream token it is issued for.
     stream_token_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    views_table: str | None = None
+    daily_stats_table: str | None = None
+    viewer_key_secret_name: str | None = None
+    view_shards: int = Field(default=16, ge=1, le=256)
+    view_window_seconds: int = Field(default=1800, ge=1, le=86400)
+    view_retention_days: int = Field(default=90, ge=3, le=3650)
+    view_ip_mode: Literal["full", "truncated", "hashed"] = "full"
     local_endpoint: str | None = Field(default=None, alias="AWS_ENDPOINT_URL")
 
     @classmethod

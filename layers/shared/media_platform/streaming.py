@@ -36,8 +36,19 @@ class Playback:
 
     location: str
     media_id: str
+    owner_id: str
     user_id: str
     token_kind: TokenKind
+
+
+@dataclass(frozen=True)
+class Viewing:
+    """Ready media and who is watching it, with which kind of token: what a view record is made from."""
+
+    media: Media
+    user_id: str
+    token_kind: TokenKind
+    remaining_seconds: int
 
 
 def issue_stream_url(caller: Claims, media_id: str, base_url: str) -> StreamUrl:
@@ -58,20 +69,27 @@ def issue_stream_url(caller: Claims, media_id: str, base_url: str) -> StreamUrl:
 def redeem_stream_token(token: str, media_id: str) -> Playback:
     """The stream token's playback: for this media, still ready, and issued after its streams were last revoked.
     One read, the media item's."""
+    return _playback(viewing_by_stream_token(token, media_id))
+
+
+def redeem_access_token(caller: Claims, media_id: str) -> Playback:
+    """Playback for a signed-in caller (an access token as Bearer): ready media are everyone's to see."""
+    return _playback(viewing_by_access_token(caller, media_id))
+
+
+def viewing_by_stream_token(token: str, media_id: str) -> Viewing:
     claims = tokens.verify_stream_token(token)
     if claims.media_id != media_id:
         raise Forbidden("This stream URL is for other media.")
     media = _streamable(media_id)
     if _revoked(claims, media):
         raise NotAuthenticated("This stream URL was revoked; ask for a new one.")
-    return _playback(media, claims.subject, TokenKind.STREAM, claims.remaining_seconds())
+    return Viewing(media, claims.subject, TokenKind.STREAM, claims.remaining_seconds())
 
 
-def redeem_access_token(caller: Claims, media_id: str) -> Playback:
-    """Playback for a signed-in caller (an access token as Bearer): ready media are everyone's to see."""
-    media = _streamable(media_id)
+def viewing_by_access_token(caller: Claims, media_id: str) -> Viewing:
     remaining = max(0, int(caller.expires_at - tokens.clock()))
-    return _playback(media, caller.subject, TokenKind.ACCESS, remaining)
+    return Viewing(_streamable(media_id), caller.subject, TokenKind.ACCESS, remaining)
 
 
 def revoke_streams(caller: Claims, media_id: str) -> None:
@@ -99,18 +117,19 @@ def _streamable(media_id: str) -> Media:
     return media
 
 
-def _playback(media: Media, user_id: str, kind: TokenKind, remaining_seconds: int) -> Playback:
-    if remaining_seconds < 1:
+def _playback(viewing: Viewing) -> Playback:
+    if viewing.remaining_seconds < 1:
         raise NotAuthenticated("The token is about to expire; ask for a new stream URL.")
+    media = viewing.media
     assert media.version_id  # checked by _streamable
     location = objects.presigned_get(
         media.object_key,
         media.version_id,
         content_type=media.content_type,
         disposition=content_disposition(media.filename),
-        expires_in=min(remaining_seconds, get_settings().stream_token_ttl_seconds),
+        expires_in=min(viewing.remaining_seconds, get_settings().stream_token_ttl_seconds),
     )
-    return Playback(location=location, media_id=media.id, user_id=user_id, token_kind=kind)
+    return Playback(location, media.id, media.owner_id, viewing.user_id, viewing.token_kind)
 
 
 def _ascii_fallback(char: str) -> str:
