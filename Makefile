@@ -16,6 +16,9 @@ export PYTHONPATH := layers/shared:.
 EXPORT := $(BIN)/uv export --frozen --no-emit-project --format requirements-txt --no-header --quiet
 GENERATED := \# Generated from uv.lock by make lock; do not edit.
 export_dev = { echo "$(GENERATED) Everything pip installs for make dev, test and bench."; $(EXPORT); }
+export_sketches = { echo "$(GENERATED) DataSketches, for the functions that build or merge sketches."; \
+	$(EXPORT) --only-group sketches; }
+SKETCH_FUNCTIONS := $(wildcard functions/media_analytics functions/analytics_top functions/stats_rollup functions/stats_rollup_worker)
 export_layer = { echo "$(GENERATED) The shared layer's runtime dependencies, boto3 left out:"; \
 	echo "\# the Lambda runtime provides it."; $(EXPORT) --no-dev --no-emit-package boto3 --no-emit-package s3transfer; }
 
@@ -33,6 +36,7 @@ lock: install
 	$(BIN)/uv lock
 	$(export_dev) > requirements-dev.lock
 	$(export_layer) > layers/shared/requirements.txt
+	$(foreach f,$(SKETCH_FUNCTIONS),$(export_sketches) > $(f)/requirements.txt;)
 
 ## lock-check: pyproject.toml, uv.lock and the two exports agree (part of lint, so of make test).
 lock-check: install
@@ -40,6 +44,8 @@ lock-check: install
 	$(export_dev) | diff -u requirements-dev.lock - >&2 || (echo "requirements-dev.lock is stale: run make lock" >&2; exit 1)
 	$(export_layer) | diff -u layers/shared/requirements.txt - >&2 || \
 		(echo "layers/shared/requirements.txt is stale: run make lock" >&2; exit 1)
+	$(foreach f,$(SKETCH_FUNCTIONS),$(export_sketches) | diff -u $(f)/requirements.txt - >&2 || \
+		(echo "$(f)/requirements.txt is stale: run make lock" >&2; exit 1);)
 
 ## dev: the whole API on http://127.0.0.1:3000 (docs at /docs) over an embedded moto server; no Docker, no AWS.
 ## One line per API request; VERBOSE=1 also shows every emulator request.

@@ -1,0 +1,34 @@
+"""Unique-viewer sketches (Apache DataSketches HLL, lg_k 12: about 1.6% error after merging days, about 2 KB when
+full). Unique viewers over a range are answered by merging daily sketches, never by adding daily counts.
+
+datasketches (and numpy) ship only with the functions that build or merge sketches: import this module there only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from datasketches import hll_sketch, hll_union, tgt_hll_type
+
+LG_K = 12
+_TYPE = tgt_hll_type.HLL_4  # the most compact serialisation; the estimate is the same for every type
+
+
+def sketch_of(viewers: Iterable[str]) -> bytes:
+    """The compact serialisation of a sketch holding these viewer hashes."""
+    sketch = hll_sketch(LG_K, _TYPE)
+    for viewer in viewers:
+        sketch.update(viewer)
+    return bytes(sketch.serialize_compact())
+
+
+def unique_count(sketches: Iterable[bytes], viewers: Iterable[str] = ()) -> int:
+    """The estimated number of distinct viewers across the serialised sketches and the raw viewer hashes."""
+    union = hll_union(LG_K)
+    for blob in sketches:
+        union.update(hll_sketch.deserialize(blob))
+    raw = hll_sketch(LG_K, _TYPE)
+    for viewer in viewers:
+        raw.update(viewer)
+    union.update(raw)
+    estimate: float = union.get_estimate()
+    return round(estimate)

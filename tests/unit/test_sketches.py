@@ -1,0 +1,23 @@
+"""Unique viewers over a range come from merged sketches: a viewer seen on several days counts once."""
+
+from __future__ import annotations
+
+import pytest
+
+from media_platform.sketches import sketch_of, unique_count
+
+
+def test_merging_counts_a_viewer_seen_on_two_days_once() -> None:
+    monday = sketch_of(f"viewer-{i}" for i in range(100))
+    tuesday = sketch_of(f"viewer-{i}" for i in range(50, 150))
+
+    assert unique_count([monday, tuesday]) == 150  # exact at this size; adding the days would give 200
+    assert unique_count([monday], viewers=[f"viewer-{i}" for i in range(90, 200)]) == 200
+    assert unique_count([]) == 0
+
+
+def test_large_merged_counts_stay_within_two_percent() -> None:
+    days = [sketch_of(f"viewer-{day * 7_000 + i}" for i in range(20_000)) for day in range(3)]
+
+    assert unique_count(days) == pytest.approx(34_000, rel=0.02)  # viewers 0 to 33,999
+    assert max(len(day) for day in days) < 2_200  # HLL_4 at lg_k 12: about 2 KB however many viewers
