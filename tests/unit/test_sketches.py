@@ -16,8 +16,9 @@ def test_merging_counts_a_viewer_seen_on_two_days_once() -> None:
     assert unique_count([]) == 0
 
 
-def test_large_merged_counts_stay_within_two_percent() -> None:
-    days = [sketch_of(f"viewer-{day * 7_000 + i}" for i in range(20_000)) for day in range(3)]
+@pytest.mark.parametrize("run", range(5))
+def test_large_merged_counts_stay_within_two_percent(run: int) -> None:
+    days = [sketch_of(f"{run}-viewer-{day * 7_000 + i}" for i in range(20_000)) for day in range(3)]
 
     assert unique_count(days) == pytest.approx(34_000, rel=0.02)  # viewers 0 to 33,999
-    assert max(len(day) for day in days) < 2_200  # HLL_4 at lg_k 12: about 2 KB however many viewers
+    assert max(len(day) for day in days) < 8_300  # HLL_4 at lg_k 14: about 8 KB however many viewers

@@ -1,5 +1,6 @@
-"""Unique-viewer sketches (Apache DataSketches HLL, lg_k 12: about 1.6% error after merging days, about 2 KB when
-full). Unique viewers over a range are answered by merging daily sketches, never by adding daily counts.
+"""Unique-viewer sketches: Apache DataSketches HLL_4 at lg_k 14, whose relative standard error is 0.8%, so that a
+merged range stays within 2% (2.5 standard errors; lg_k 12 would be 1.25). Exact up to about 1,500 viewers, about
+8 KB when full. Unique viewers over a range are answered by merging daily sketches, never by adding daily counts.
 
 datasketches (and numpy) ship only with the functions that build or merge sketches: import this module there only."""
 
@@ -9,7 +10,7 @@ from collections.abc import Iterable
 
 from datasketches import hll_sketch, hll_union, tgt_hll_type
 
-LG_K = 12
+LG_K = 14
 _TYPE = tgt_hll_type.HLL_4  # the most compact serialisation; the estimate is the same for every type
 
 
