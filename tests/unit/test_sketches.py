@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from media_platform.sketches import sketch_of, unique_count
+from media_platform.sketches import merged, sketch_of, unique_count
 
 
 def test_merging_counts_a_viewer_seen_on_two_days_once() -> None:
@@ -22,3 +22,9 @@ def test_large_merged_counts_stay_within_two_percent(run: int) -> None:
 
     assert unique_count(days) == pytest.approx(34_000, rel=0.02)  # viewers 0 to 33,999
     assert max(len(day) for day in days) < 8_300  # HLL_4 at lg_k 14: about 8 KB however many viewers
+
+
+def test_a_merged_sketch_counts_what_its_parts_count() -> None:
+    parts = [sketch_of(f"viewer-{i}" for i in range(start, start + 60)) for start in (0, 40, 80)]
+
+    assert unique_count([merged(parts)]) == unique_count(parts) == 140

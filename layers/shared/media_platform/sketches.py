@@ -22,6 +22,14 @@ def sketch_of(viewers: Iterable[str]) -> bytes:
     return bytes(sketch.serialize_compact())
 
 
+def merged(sketches: Iterable[bytes]) -> bytes:
+    """One serialised sketch of every viewer in the serialised sketches (a day's, from its shards')."""
+    union = hll_union(LG_K)
+    for blob in sketches:
+        union.update(hll_sketch.deserialize(blob))
+    return bytes(union.get_result(_TYPE).serialize_compact())
+
+
 def unique_count(sketches: Iterable[bytes], viewers: Iterable[str] = ()) -> int:
     """The estimated number of distinct viewers across the serialised sketches and the raw viewer hashes."""
     union = hll_union(LG_K)
