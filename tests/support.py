@@ -96,6 +96,7 @@ class AtomicDynamoDB:
     def __init__(self, client: Any) -> None:
         self.client = client
         self.calls: list[str] = []
+        self.tables: list[str] = []  # the TableName of each call, in the same order
         self.lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
@@ -104,9 +105,26 @@ class AtomicDynamoDB:
         def call(**kwargs: Any) -> Any:
             with self.lock:
                 self.calls.append(name)
+                self.tables.append(kwargs.get("TableName", ""))
                 return method(**kwargs)
 
         return call
+
+    def get_paginator(self, name: str) -> Any:
+        """A paginator whose every page is one recorded call (as DynamoDB bills it)."""
+        wrapper = self
+
+        class Paginator:
+            def paginate(self, **kwargs: Any) -> Any:
+                start: dict[str, Any] | None = None
+                while True:
+                    page = getattr(wrapper, name)(**kwargs, **({"ExclusiveStartKey": start} if start else {}))
+                    yield page
+                    start = page.get("LastEvaluatedKey")
+                    if not start:
+                        return
+
+        return Paginator()
 
 
 def FakeContext() -> LambdaContext:

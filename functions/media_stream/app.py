@@ -1,15 +1,14 @@
 """GET|HEAD /media/stream/{media_id}: 302 to a presigned GET of the media's verified bytes, for a stream token in
 `?token=` or an access token as Bearer. The bytes come from S3, which serves Range: they never pass through here."""
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from media_platform import streaming, tokens
+from media_platform import streaming
 from media_platform.auth import bearer, bearer_caller
 from media_platform.settings import require
-from media_platform.view_log import View, record_view, starts_a_playback
+from media_platform.view_log import record_view, starts_a_playback
 from media_platform.web import build_app, lambda_entry, problem_responses
 
 # The cold start fails, with one log line, if the template left any of these out.
@@ -39,23 +38,12 @@ async def stream(
     else:
         playback = streaming.redeem_access_token(await bearer_caller(request), media_id)
     # A HEAD is no playback, nor is a Range past byte 0: a player seeking inside one already recorded.
-    if request.method == "GET" and starts_a_playback(request.headers.get("range")):
-        record_view(view_of(request, playback))
+    range_header = request.headers.get("range")
+    if request.method == "GET" and starts_a_playback(range_header):
+        client = request.client.host if request.client else None  # Mangum's, from requestContext.http.sourceIp
+        record_view(playback.viewing.view(client, request.headers.get("user-agent"), range_header))
     headers = {"Location": playback.location, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
     return Response(status_code=302, headers=headers)
-
-
-def view_of(request: Request, playback: streaming.Playback) -> View:
-    return View(
-        media_id=playback.media_id,
-        owner_id=playback.owner_id,
-        at=datetime.fromtimestamp(tokens.clock(), UTC),
-        source_ip=request.client.host if request.client else None,  # Mangum's, from requestContext.http.sourceIp
-        user_agent=request.headers.get("user-agent"),
-        user_id=playback.user_id,
-        token_kind=playback.token_kind,
-        range=request.headers.get("range"),
-    )
 
 
 app = build_app(router)

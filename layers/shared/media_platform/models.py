@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date as date_type
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -272,6 +273,45 @@ class StreamUrl(BaseModel):
     url: str = Field(description="GET it (no Authorization header): 302 to the media's bytes, which serve Range.")
     expires_at: datetime
     expires_in: int = Field(description="Seconds until the URL stops working; ask for a new one before then.")
+
+
+class NotCounted(StrEnum):
+    """Why a view was logged but not counted."""
+
+    REPEAT_WITHIN_WINDOW = "repeat_within_window"
+
+
+class ViewResult(BaseModel):
+    counted: bool = Field(description="Whether the view counted: once per viewer per media item per window.")
+    reason: NotCounted | None = Field(default=None, description="Why it did not count; null when it did.")
+
+
+class DailyViews(BaseModel):
+    date: date_type = Field(description="A UTC day")
+    views: int = Field(description="Counted views")
+    unique_viewers: int
+
+
+class MediaAnalytics(BaseModel):
+    media_id: str
+    first: date_type = Field(serialization_alias="from", description="The first UTC day of the range")
+    last: date_type = Field(serialization_alias="to", description="The last UTC day of the range, included")
+    total_views: int
+    unique_viewers: int = Field(description="Distinct viewers across the range (merged sketches, within 2%)")
+    daily: list[DailyViews] = Field(description="One row per day of the range, days without views included")
+
+
+class TopMediaItem(BaseModel):
+    media_id: str
+    views: int
+    unique_viewers: int = Field(description="Distinct viewers across the range (merged sketches, within 2%)")
+
+
+class TopMedia(BaseModel):
+    first: date_type = Field(serialization_alias="from")
+    last: date_type = Field(serialization_alias="to")
+    rolled_up_days: int = Field(description="Days of the range the daily rollup has reached: the ones counted here")
+    items: list[TopMediaItem] = Field(description="Most viewed first")
 
 
 class MediaPage(BaseModel):

@@ -23,22 +23,12 @@ from media_platform.models import Media, MediaStatus, StreamUrl
 from media_platform.observability import logger
 from media_platform.settings import get_settings
 from media_platform.tokens import Claims, StreamClaims, TokenKind
+from media_platform.view_log import Recorded, View, record_view
 
 STREAM_PATH = "/media/stream/{media_id}"
 # RFC 5987 attr-char, besides letters and digits: what filename*= may carry unencoded.
 _ATTR_CHARS = "!#$&+-.^_`|~"
 _UNSAFE_FALLBACK = re.compile(r"[^A-Za-z0-9 ._()-]")
-
-
-@dataclass(frozen=True)
-class Playback:
-    """Where the player goes next, and who is playing what, for the view recorder."""
-
-    location: str
-    media_id: str
-    owner_id: str
-    user_id: str
-    token_kind: TokenKind
 
 
 @dataclass(frozen=True)
@@ -49,6 +39,26 @@ class Viewing:
     user_id: str
     token_kind: TokenKind
     remaining_seconds: int
+
+    def view(self, source_ip: str | None, user_agent: str | None, range_header: str | None = None) -> View:
+        return View(
+            media_id=self.media.id,
+            owner_id=self.media.owner_id,
+            at=datetime.fromtimestamp(tokens.clock(), UTC),
+            source_ip=source_ip,
+            user_agent=user_agent,
+            user_id=self.user_id,
+            token_kind=self.token_kind,
+            range=range_header,
+        )
+
+
+@dataclass(frozen=True)
+class Playback:
+    """Where the player goes next, and who is playing what (for the view recorder)."""
+
+    location: str
+    viewing: Viewing
 
 
 def issue_stream_url(caller: Claims, media_id: str, base_url: str) -> StreamUrl:
@@ -92,6 +102,11 @@ def viewing_by_access_token(caller: Claims, media_id: str) -> Viewing:
     return Viewing(_streamable(media_id), caller.subject, TokenKind.ACCESS, remaining)
 
 
+def record_manual_view(viewing: Viewing, source_ip: str | None, user_agent: str | None) -> Recorded:
+    """`POST /media/{id}/view`, the original API's manual log: always a view (there is no Range to seek with)."""
+    return record_view(viewing.view(source_ip, user_agent))
+
+
 def revoke_streams(caller: Claims, media_id: str) -> None:
     """Every stream token of the media issued until now is refused from now on; tokens issued later work."""
     media = access.find_manageable(caller, media_id)
@@ -129,7 +144,7 @@ def _playback(viewing: Viewing) -> Playback:
         disposition=content_disposition(media.filename),
         expires_in=min(viewing.remaining_seconds, get_settings().stream_token_ttl_seconds),
     )
-    return Playback(location, media.id, media.owner_id, viewing.user_id, viewing.token_kind)
+    return Playback(location, viewing)
 
 
 def _ascii_fallback(char: str) -> str:

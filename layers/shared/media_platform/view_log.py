@@ -17,20 +17,16 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from media_platform import clients
 from media_platform.dal import views
+from media_platform.models import NotCounted
 from media_platform.observability import logger
 from media_platform.settings import get_settings
 from media_platform.tokens import TokenKind
 
 MIN_KEY_BYTES = 32
 _RANGE_START = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-")
-
-
-class NotCounted(StrEnum):
-    REPEAT_WITHIN_WINDOW = "repeat_within_window"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,34 @@
+"""GET /media/{media_id}/analytics: one media item's counted views and unique viewers per UTC day over a range,
+for its owner (an editor) or an admin."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from media_platform import analytics
+from media_platform.auth import AuthenticatedFirst, Uploader
+from media_platform.models import MediaAnalytics
+from media_platform.settings import require
+from media_platform.web import build_app, lambda_entry, problem_responses
+
+# The cold start fails, with one log line, if the template left any of these out.
+require("users_table", "jwt_secret_name", "media_table", "views_table", "daily_stats_table")
+
+router = APIRouter(route_class=AuthenticatedFirst, tags=["analytics"])
+
+
+@router.get("/media/{media_id}/analytics", responses=problem_responses(401, 403, 404, 503))
+async def media_analytics(
+    media_id: str,
+    caller: Uploader,
+    first: Annotated[
+        date | None, Query(alias="from", description="First UTC day (default: 29 days before `to`)")
+    ] = None,
+    last: Annotated[date | None, Query(alias="to", description="Last UTC day, included (default: today)")] = None,
+) -> MediaAnalytics:
+    return analytics.media_analytics(caller, media_id, first, last)
+
+
+app = build_app(router)
+lambda_handler = lambda_entry(app)

@@ -1,0 +1,109 @@
+"""Use cases of analytics: one media item's views over a range of UTC days, and the most viewed media.
+
+Rolled-up days come from the daily statistics (one read per day at most); days the rollup has not reached (today,
+and any day it has not run for) are computed live from the raw log. Unique viewers over a range merge the days'
+sketches with the live days' viewers: never a sum of daily uniques.
+
+Imports media_platform.sketches (DataSketches): only the analytics functions ship it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+
+from media_platform import access, sketches, tokens
+from media_platform.dal import daily_stats, views
+from media_platform.errors import Forbidden, InvalidInput
+from media_platform.models import DailyViews, MediaAnalytics, Role, TopMedia, TopMediaItem
+from media_platform.settings import get_settings
+from media_platform.tokens import Claims
+
+DEFAULT_RANGE_DAYS = 30
+MAX_RANGE_DAYS = 366
+LIVE_READERS = 8  # a live day is one query per view shard: read several at once
+
+
+def today() -> date:
+    return datetime.fromtimestamp(tokens.clock(), UTC).date()
+
+
+def date_range(first: date | None, last: date | None) -> tuple[date, date]:
+    """The days asked for, inclusive: by default the 30 days up to today; at most 366."""
+    last = last or (first + timedelta(days=DEFAULT_RANGE_DAYS - 1) if first else today())
+    first = first or last - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    if first > last:
+        raise InvalidInput("`from` is after `to`.", field="query.from")
+    if (last - first).days + 1 > MAX_RANGE_DAYS:
+        raise InvalidInput(f"A range spans at most {MAX_RANGE_DAYS} days.", field="query.to")
+    return first, last
+
+
+def _days(first: date, last: date) -> list[str]:
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+
+def media_analytics(caller: Claims, media_id: str, first: date | None, last: date | None) -> MediaAnalytics:
+    """For the media's owner (an editor) or an admin."""
+    media = access.find_manageable(caller, media_id)
+    first, last = date_range(first, last)
+    days = _days(first, last)
+    rolled = daily_stats.rolled_days(days[0], days[-1])
+    stored = {stats.day: stats for stats in daily_stats.days_of(media.id, days[0], days[-1])}
+    # A day before the media existed, or past the raw log's retention, has nothing to read live.
+    oldest_raw = (today() - timedelta(days=get_settings().view_retention_days)).isoformat()
+    since = max(media.created_at.astimezone(UTC).date().isoformat(), oldest_raw)
+    live_days = [day for day in days if day not in rolled and day >= since]
+    with ThreadPoolExecutor(max_workers=LIVE_READERS) as pool:
+        live = dict(zip(live_days, pool.map(lambda day: list(views.views_of(media.id, day)), live_days), strict=True))
+
+    daily: list[DailyViews] = []
+    day_sketches: list[bytes] = []
+    live_viewers: set[str] = set()
+    for day in days:
+        if day in live:
+            records = live[day]
+            viewers = {record.viewer for record in records}
+            live_viewers |= viewers
+            daily.append(
+                DailyViews(
+                    date=date.fromisoformat(day), views=sum(r.counted for r in records), unique_viewers=len(viewers)
+                )
+            )
+        elif stats := stored.get(day):
+            if stats.sketch:
+                day_sketches.append(stats.sketch)
+            daily.append(
+                DailyViews(date=date.fromisoformat(day), views=stats.views, unique_viewers=stats.unique_viewers)
+            )
+        else:
+            daily.append(DailyViews(date=date.fromisoformat(day), views=0, unique_viewers=0))
+    return MediaAnalytics(
+        media_id=media.id,
+        first=first,
+        last=last,
+        total_views=sum(row.views for row in daily),
+        unique_viewers=sketches.unique_count(day_sketches, live_viewers),
+        daily=daily,
+    )
+
+
+def top_media(caller: Claims, first: date | None, last: date | None, limit: int) -> TopMedia:
+    """The most viewed media over the rolled-up days of the range: every media item for an admin, an editor's own
+    for an editor. Reads the daily statistics only: one query per day, then one per media item listed."""
+    if caller.role not in (Role.ADMIN, Role.EDITOR):
+        raise Forbidden("Only admins and editors see the most viewed media.")
+    first, last = date_range(first, last)
+    days = _days(first, last)
+    rolled = sorted(daily_stats.rolled_days(days[0], days[-1]))
+    totals: Counter[str] = Counter()
+    for day in rolled:
+        for stats in daily_stats.media_of_day(day):
+            if caller.role == Role.ADMIN or stats.owner_id == caller.subject:
+                totals[stats.media_id] += stats.views
+    ranked = sorted(totals.items(), key=lambda entry: (-entry[1], entry[0]))[:limit]
+    items = []
+    for media_id, total in ranked:
+        day_sketches = [s.sketch for s in daily_stats.days_of(media_id, days[0], days[-1]) if s.sketch]
+        items.append(TopMediaItem(media_id=media_id, views=total, unique_viewers=sketches.unique_count(day_sketches)))
+    return TopMedia(first=first, last=last, rolled_up_days=len(rolled), items=items)
