@@ -22,9 +22,12 @@ router = APIRouter(route_class=AuthenticatedFirst, tags=["analytics"])
 async def top_media(
     caller: Uploader,
     first: Annotated[
-        date | None, Query(alias="from", description="First UTC day (default: 29 days before `to`)")
+        date | None, Query(alias="from", description="First UTC day (default: 29 days before `to`); not after `to`")
     ] = None,
-    last: Annotated[date | None, Query(alias="to", description="Last UTC day, included (default: today)")] = None,
+    last: Annotated[
+        date | None,
+        Query(alias="to", description="Last UTC day, included (default: today); at most 366 days from `from`"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="How many media items")] = 10,
 ) -> TopMedia:
     return analytics.top_media(caller, first, last, limit)

@@ -23,9 +23,12 @@ async def media_analytics(
     media_id: str,
     caller: Uploader,
     first: Annotated[
-        date | None, Query(alias="from", description="First UTC day (default: 29 days before `to`)")
+        date | None, Query(alias="from", description="First UTC day (default: 29 days before `to`); not after `to`")
     ] = None,
-    last: Annotated[date | None, Query(alias="to", description="Last UTC day, included (default: today)")] = None,
+    last: Annotated[
+        date | None,
+        Query(alias="to", description="Last UTC day, included (default: today); at most 366 days from `from`"),
+    ] = None,
 ) -> MediaAnalytics:
     return analytics.media_analytics(caller, media_id, first, last)
 
