@@ -22,6 +22,7 @@ from devtools.bench.targets import (
     ADMIN_EMAIL,
     ADMIN_ID,
     CREATED_AT,
+    MEDIA_ID,
     MEDIA_IDS,
     TARGET_EMAIL,
     TARGET_ID,
@@ -74,6 +75,8 @@ class FakeDynamoDB:
             f"EMAIL#{TARGET_EMAIL}": {"pk": {"S": f"EMAIL#{TARGET_EMAIL}"}, "user_id": {"S": TARGET_ID}},
         }
         self.users = [admin, viewer]
+        self.daily_stats_table = os.environ.get("DAILY_STATS_TABLE", "")
+        self.daily_stats = _rolled_up_month()
 
     def get_item(self, *, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
         item = None
@@ -90,7 +93,20 @@ class FakeDynamoDB:
         elif TableName == self.media_table:  # the key condition's status, if any; filters are not applied
             status = kwargs.get("ExpressionAttributeValues", {}).get(":status")
             found = [item for item in self.media.values() if status in (None, item["status"])][:Limit]
+        elif TableName == self.daily_stats_table:  # by partition (or day, on StatsByDay); ranges are not applied
+            values = kwargs.get("ExpressionAttributeValues", {})
+            wanted = values[":day"]["S"] if ":day" in values else values[":pk"]["S"]
+            found = [i for i in self.daily_stats if wanted in (i["pk"]["S"], i.get("day", {}).get("S"))]
         return {"Items": found, "Count": len(found)}
+
+    def get_paginator(self, name: str) -> Any:
+        fake = self
+
+        class OnePage:
+            def paginate(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+                yield getattr(fake, name)(**kwargs)
+
+        return OnePage()
 
     def transact_write_items(self, **_: Any) -> dict[str, Any]:
         return {}
@@ -107,6 +123,31 @@ class FakeDynamoDB:
     def __getattr__(self, name: str) -> Callable[..., dict[str, Any]]:
         """Any other call succeeds with an empty answer (reported statuses show when that was not enough)."""
         return _empty
+
+
+def _rolled_up_month() -> list[dict[str, Any]]:
+    """The daily statistics of the analytics events' range (January 2026), every day rolled up: MEDIA_ID viewed 100
+    times a day by 50 viewers (a sketch of them), so the analytics functions merge 30 real sketches."""
+    from media_platform.sketches import sketch_of
+
+    items: list[dict[str, Any]] = []
+    for day in range(1, 31):
+        date = f"2026-01-{day:02d}"
+        sketch = sketch_of(f"viewer-{day}-{n}" for n in range(50))
+        items.append({"pk": {"S": "ROLLUP"}, "sk": {"S": f"DAY#{date}"}, "rolled_at": {"S": CREATED_AT}})
+        items.append(
+            {
+                "pk": {"S": f"MEDIA#{MEDIA_ID}"},
+                "sk": {"S": f"DAY#{date}"},
+                "day": {"S": date},
+                "media_id": {"S": MEDIA_ID},
+                "owner_id": {"S": ADMIN_ID},
+                "views": {"N": "100"},
+                "unique_viewers": {"N": "50"},
+                "sketch": {"B": sketch},
+            }
+        )
+    return items
 
 
 class FakeSecrets:

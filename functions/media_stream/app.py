@@ -3,10 +3,13 @@
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from media_platform import streaming
 from media_platform.auth import bearer, bearer_caller
+from media_platform.errors import ServiceBusy
+from media_platform.observability import logger, metrics
 from media_platform.settings import require
 from media_platform.view_log import record_view, starts_a_playback
 from media_platform.web import build_app, lambda_entry, problem_responses
@@ -41,7 +44,11 @@ async def stream(
     range_header = request.headers.get("range")
     if request.method == "GET" and starts_a_playback(range_header):
         client = request.client.host if request.client else None  # Mangum's, from requestContext.http.sourceIp
-        record_view(playback.viewing.view(client, request.headers.get("user-agent"), range_header))
+        try:
+            record_view(playback.viewing.view(client, request.headers.get("user-agent"), range_header))
+        except ServiceBusy:  # the view log throttled: playback matters more than one view's count
+            logger.warning("View not recorded: the view log is busy", extra={"media_id": media_id})
+            metrics.add_metric(name="ViewsNotRecorded", unit=MetricUnit.Count, value=1)
     headers = {"Location": playback.location, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
     return Response(status_code=302, headers=headers)
 

@@ -260,3 +260,31 @@ def test_only_ready_media_the_caller_may_see_can_be_viewed(invoke: Invoke, team:
     refused = view(media_id, stream_token=token)
     assert refused.status == 410 and refused.headers["content-type"] == "application/problem+json"
     assert records(media_id) == [] and records(other) == []
+
+
+def test_a_throttled_view_log_still_redirects_the_player_and_says_so(
+    media_and_token: tuple[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from botocore.exceptions import ClientError
+
+    media_id, token = media_and_token
+    real = clients.dynamodb()
+
+    class ThrottledWrites:
+        def __getattr__(self, name: str) -> Any:
+            if name == "put_item":
+
+                def refuse(**_: Any) -> Any:
+                    error = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}
+                    raise ClientError(error, "PutItem")  # type: ignore[arg-type]
+
+                return refuse
+            return getattr(real, name)
+
+    clients.override("dynamodb", ThrottledWrites())
+
+    assert stream(media_id, stream_token=token).status == 302
+    assert "View not recorded" in caplog.text
+    # the manual endpoint has nothing else to do: it tells the client to come back
+    busy = view(media_id, stream_token=token)
+    assert busy.status == 503 and busy.headers["retry-after"]

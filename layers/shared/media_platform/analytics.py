@@ -21,7 +21,7 @@ from media_platform.tokens import Claims
 
 DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 366
-LIVE_READERS = 8  # a live day is one query per view shard: read several at once
+LIVE_READERS = 8  # a live day is one query per view shard: several run at once
 
 
 def today() -> date:
@@ -53,9 +53,7 @@ def media_analytics(caller: Claims, media_id: str, first: date | None, last: dat
     # A day before the media existed, or past the raw log's retention, has nothing to read live.
     oldest_raw = (today() - timedelta(days=get_settings().view_retention_days)).isoformat()
     since = max(media.created_at.astimezone(UTC).date().isoformat(), oldest_raw)
-    live_days = [day for day in days if day not in rolled and day >= since]
-    with ThreadPoolExecutor(max_workers=LIVE_READERS) as pool:
-        live = dict(zip(live_days, pool.map(lambda day: list(views.views_of(media.id, day)), live_days), strict=True))
+    live = _read_live(media.id, [day for day in days if day not in rolled and day >= since])
 
     daily: list[DailyViews] = []
     day_sketches: list[bytes] = []
@@ -86,6 +84,20 @@ def media_analytics(caller: Claims, media_id: str, first: date | None, last: dat
         unique_viewers=sketches.unique_count(day_sketches, live_viewers),
         daily=daily,
     )
+
+
+def _read_live(media_id: str, days: list[str]) -> dict[str, list[views.ViewRecord]]:
+    """The raw records of each day, one query per day and view shard, several at once."""
+    shards = range(get_settings().view_shards)
+    work = [(day, shard) for day in days for shard in shards]
+    found: dict[str, list[views.ViewRecord]] = {day: [] for day in days}
+    if not work:
+        return found
+    with ThreadPoolExecutor(max_workers=min(LIVE_READERS, len(work))) as pool:
+        shard_records = pool.map(lambda job: list(views.views_in_shard(job[0], job[1], media_id)), work)
+        for (day, _), records in zip(work, shard_records, strict=True):
+            found[day].extend(records)
+    return found
 
 
 def top_media(caller: Claims, first: date | None, last: date | None, limit: int) -> TopMedia:
