@@ -1,16 +1,13 @@
 """GET /media/{media_id}/analytics: one media item's counted views and unique viewers per UTC day over a range,
 for its owner (an editor) or an admin."""
 
-from datetime import date
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from media_platform import analytics
 from media_platform.auth import AuthenticatedFirst, Uploader
 from media_platform.models import MediaAnalytics
 from media_platform.settings import require
-from media_platform.web import build_app, lambda_entry, problem_responses
+from media_platform.web import FirstDay, LastDay, build_app, lambda_entry, problem_responses
 
 # The cold start fails, with one log line, if the template left any of these out.
 require("users_table", "jwt_secret_name", "media_table", "views_table", "daily_stats_table")
@@ -22,13 +19,8 @@ router = APIRouter(route_class=AuthenticatedFirst, tags=["analytics"])
 async def media_analytics(
     media_id: str,
     caller: Uploader,
-    first: Annotated[
-        date | None, Query(alias="from", description="First UTC day (default: 29 days before `to`); not after `to`")
-    ] = None,
-    last: Annotated[
-        date | None,
-        Query(alias="to", description="Last UTC day, included (default: today); at most 366 days from `from`"),
-    ] = None,
+    first: FirstDay = None,
+    last: LastDay = None,
 ) -> MediaAnalytics:
     return analytics.media_analytics(caller, media_id, first, last)
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.conftest import Member
 from tests.e2e.test_streaming_over_http import MP4, stream_url
-from tests.e2e.test_uploads_over_http import create, post_upload, wait_until_settled
+from tests.e2e.test_uploads_over_http import upload_ready
 
 
 def player(address: str) -> httpx.Client:
@@ -21,11 +21,7 @@ def player(address: str) -> httpx.Client:
 
 @pytest.fixture(scope="module")
 def watched(api: httpx.Client, editor: Member) -> str:
-    created = create(api, editor, "video/mp4", len(MP4))
-    post_upload(created["upload"], MP4, "video/mp4")
-    media = wait_until_settled(api, editor, created["media"]["id"])
-    assert media["status"] == "ready", media
-    return str(media["id"])
+    return upload_ready(api, editor, MP4, "video/mp4")
 
 
 def test_views_from_several_devices_reach_the_analytics(

@@ -20,7 +20,7 @@ import pytest
 from devtools.local_stack import LocalStack
 from tests.e2e.conftest import Member
 from tests.e2e.test_streaming_over_http import stream_url
-from tests.e2e.test_uploads_over_http import create, post_upload, wait_until_settled
+from tests.e2e.test_uploads_over_http import upload_ready
 
 CHROMIUM = shutil.which("chromium")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "media"
@@ -77,12 +77,7 @@ def browser() -> Iterator[Any]:
 
 
 def uploaded(api: httpx.Client, editor: Member, fixture: str, content_type: str) -> str:
-    data = (FIXTURES / fixture).read_bytes()
-    created = create(api, editor, content_type, len(data))
-    post_upload(created["upload"], data, content_type)
-    media = wait_until_settled(api, editor, created["media"]["id"])
-    assert media["status"] == "ready", media
-    return str(media["id"])
+    return upload_ready(api, editor, (FIXTURES / fixture).read_bytes(), content_type)
 
 
 def play_in_page(browser: Any, origin: str, tag: str, src: str) -> dict[str, Any]:

@@ -14,18 +14,14 @@ import pytest
 
 from devtools.local_stack import LocalStack
 from tests.e2e.conftest import Member
-from tests.e2e.test_uploads_over_http import create, post_upload, wait_until_settled
+from tests.e2e.test_uploads_over_http import upload_ready
 
 MP4 = (Path(__file__).resolve().parents[1] / "fixtures" / "media" / "sample.mp4").read_bytes()
 
 
 @pytest.fixture(scope="module")
 def media_id(api: httpx.Client, editor: Member) -> str:
-    created = create(api, editor, "video/mp4", len(MP4))
-    post_upload(created["upload"], MP4, "video/mp4")
-    media = wait_until_settled(api, editor, created["media"]["id"])
-    assert media["status"] == "ready", media
-    return str(media["id"])
+    return upload_ready(api, editor, MP4, "video/mp4")
 
 
 def stream_url(api: httpx.Client, who: Member, media_id: str) -> str:

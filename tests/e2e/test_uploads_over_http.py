@@ -53,6 +53,15 @@ def wait_until_settled(api: httpx.Client, who: Member, media_id: str, timeout: f
         time.sleep(0.2)
 
 
+def upload_ready(api: httpx.Client, who: Member, data: bytes, content_type: str) -> str:
+    """A media item uploaded with its presigned POST and verified: its id, once `ready`."""
+    created = create(api, who, content_type, len(data))
+    post_upload(created["upload"], data, content_type)
+    media = wait_until_settled(api, who, created["media"]["id"])
+    assert media["status"] == "ready", media
+    return str(media["id"])
+
+
 def emulated_s3(stack: LocalStack) -> Any:
     return boto3.client("s3", region_name="us-east-1", endpoint_url=stack.aws_url)
 

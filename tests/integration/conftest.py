@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,9 +17,9 @@ from moto import mock_aws
 from devtools.local_stack.resources import provision
 from devtools.local_stack.stack import stack_environment
 from devtools.local_stack.template import Template
-from media_platform import clients
+from media_platform import clients, tokens
 from media_platform.settings import get_settings
-from tests.support import FakeContext, load_event
+from tests.support import Clock, FakeContext, load_event
 
 
 @dataclass
@@ -214,3 +215,29 @@ def seeded() -> Iterator[Seeded]:
     """One seeded stack for a module that overrides `aws` (and `team`) to restore it before each test."""
     with seeded_stack() as stack:
         yield stack
+
+
+def restored_seeded_stack() -> tuple[Any, Any]:
+    """The `aws` and `team` fixtures of a module that shares one seeded stack (`aws, team = restored_seeded_stack()`
+    at its top): one emulated stack and team serve the whole module, made once (provisioning, signups and logins
+    were most of each test's setup), and every test starts from the stack as seeded: tables as they were, bucket
+    and queues empty (test_seeded_stack.py shows restore() leaves nothing behind)."""
+
+    @pytest.fixture(name="aws")
+    def restored(seeded: Seeded) -> Template:
+        seeded.restore()
+        return seeded.template
+
+    @pytest.fixture(name="team")
+    def seeded_team(seeded: Seeded, aws: Template) -> Team:
+        return seeded.team
+
+    return restored, seeded_team
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The clock tokens, views and analytics read, moved by the test."""
+    fake = Clock(time.time())
+    monkeypatch.setattr(tokens, "clock", fake)
+    return fake

@@ -5,41 +5,23 @@ from __future__ import annotations
 
 import importlib
 import json
-import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from devtools.local_stack.template import Template
 from media_platform import clients, tokens
 from media_platform.dal import daily_stats
 from media_platform.models import Role
 from media_platform.sketches import sketch_of
-from tests.integration.conftest import Invoke, Reply, Seeded, Team
+from tests.integration.conftest import Invoke, Reply, Team, restored_seeded_stack
 from tests.integration.test_streaming import ready, stream_url, token_of
 from tests.integration.test_views import view
 from tests.support import AtomicDynamoDB, Clock, FakeContext, load_event
 
+aws, team = restored_seeded_stack()
+
 DAY = 86400
-
-
-@pytest.fixture
-def aws(seeded: Seeded) -> Template:
-    seeded.restore()
-    return seeded.template
-
-
-@pytest.fixture
-def team(seeded: Seeded, aws: Template) -> Team:
-    return seeded.team
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock(time.time())
-    monkeypatch.setattr(tokens, "clock", fake)
-    return fake
 
 
 def today(clock: Clock, plus_days: int = 0) -> str:

@@ -14,11 +14,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from devtools.local_stack.template import Template
 from media_platform import clients
 from media_platform.idempotency import persistence_layer
 from media_platform.uploads import EXPIRY_GRACE_SECONDS, MiB
-from tests.integration.conftest import Invoke, Reply, Seeded, Team
+from tests.integration.conftest import Invoke, Reply, Team, restored_seeded_stack
 from tests.integration.media_support import (
     BUCKET,
     FIXTURES,
@@ -32,6 +31,8 @@ from tests.integration.media_support import (
     table,
 )
 from tests.support import EVENTS, FakeContext, QueriesThrough, RoutedCalls
+
+aws, team = restored_seeded_stack()
 
 MEDIA_OUT_FIELDS = {
     "id",
@@ -73,20 +74,6 @@ def object_exists(key: str) -> bool:
 def policy_of(upload: dict[str, Any]) -> dict[str, Any]:
     policy: dict[str, Any] = json.loads(base64.b64decode(upload["fields"]["policy"]))
     return policy
-
-
-@pytest.fixture
-def aws(seeded: Seeded) -> Template:
-    """One emulated stack and one team serve this whole module, made once (provisioning, signups and logins were
-    most of each test's setup); every test starts from the stack as seeded: tables as they were, bucket and queues
-    empty (test_seeded_stack.py shows restore() leaves nothing behind)."""
-    seeded.restore()
-    return seeded.template
-
-
-@pytest.fixture
-def team(seeded: Seeded, aws: Template) -> Team:
-    return seeded.team
 
 
 @pytest.fixture

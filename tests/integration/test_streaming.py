@@ -12,26 +12,16 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import jwt
 import pytest
 
-from devtools.local_stack.template import ROOT, Template
+from devtools.local_stack.template import ROOT
 from media_platform import tokens
 from media_platform.view_log import View
-from tests.integration.conftest import Invoke, Reply, Seeded, Team
+from tests.integration.conftest import Invoke, Reply, Team, restored_seeded_stack
 from tests.integration.media_support import MP4, at, new_media, put_and_process, table
 from tests.support import Clock, FakeContext, load_event
 
+aws, team = restored_seeded_stack()
+
 TTL = 3600  # StreamTokenTtlSeconds' default in template.yaml
-
-
-@pytest.fixture
-def aws(seeded: Seeded) -> Template:
-    """One stack and team for the module, restored before each test (as in test_media.py)."""
-    seeded.restore()
-    return seeded.template
-
-
-@pytest.fixture
-def team(seeded: Seeded, aws: Template) -> Team:
-    return seeded.team
 
 
 @pytest.fixture
@@ -100,13 +90,6 @@ def set_status(media_id: str, status: str) -> None:
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":s": status},
     )
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock(time.time())
-    monkeypatch.setattr(tokens, "clock", fake)
-    return fake
 
 
 # GET /media/{media_id}/stream-url

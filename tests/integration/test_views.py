@@ -5,43 +5,25 @@ from __future__ import annotations
 
 import importlib
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
 import pytest
 
-from devtools.local_stack.template import Template
-from media_platform import clients, tokens, view_log
+from media_platform import clients, view_log
 from media_platform.settings import get_settings
 from media_platform.tokens import TokenKind
-from tests.integration.conftest import Invoke, Reply, Seeded, Team
+from tests.integration.conftest import Invoke, Reply, Team, restored_seeded_stack
 from tests.integration.test_streaming import ready, set_status, stream, stream_url, token_of
 from tests.support import AtomicDynamoDB, Clock, FakeContext, load_event
+
+aws, team = restored_seeded_stack()
 
 VIEWS_TABLE = "media-platform-local-ViewsTable"
 WINDOW = 1800  # ViewWindowSeconds' default
 RETENTION_DAYS = 90  # ViewRetentionDays' default
 VLC = "VLC/3.0.20 LibVLC/3.0.20"
-
-
-@pytest.fixture
-def aws(seeded: Seeded) -> Template:
-    seeded.restore()
-    return seeded.template
-
-
-@pytest.fixture
-def team(seeded: Seeded, aws: Template) -> Team:
-    return seeded.team
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock(time.time())
-    monkeypatch.setattr(tokens, "clock", fake)
-    return fake
 
 
 def view(

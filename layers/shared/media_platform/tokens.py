@@ -63,13 +63,19 @@ class StreamClaims:
         return max(0, int(self.expires_at - (clock() if now is None else now)))
 
 
-def signing_key() -> bytes:
+def secret_key(setting: str) -> bytes:
+    """A key kept in Secrets Manager under the secret the setting names (cached for `secret_max_age_seconds`),
+    refused when shorter than MIN_KEY_BYTES."""
     settings = get_settings()
-    secret = clients.secrets().get(settings.resource("jwt_secret_name"), max_age=settings.secret_max_age_seconds)
+    secret = clients.secrets().get(settings.resource(setting), max_age=settings.secret_max_age_seconds)
     key = secret.encode() if isinstance(secret, str) else secret if isinstance(secret, bytes) else b""
     if len(key) < MIN_KEY_BYTES:
-        raise WeakSigningKey(f"the JWT signing key must be at least {MIN_KEY_BYTES} bytes")
+        raise WeakSigningKey(f"the key in {settings.env_name(setting)} must be at least {MIN_KEY_BYTES} bytes")
     return key
+
+
+def signing_key() -> bytes:
+    return secret_key("jwt_secret_name")
 
 
 def purpose_key(purpose: str) -> bytes:

@@ -18,14 +18,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from media_platform import clients
+from media_platform import tokens
 from media_platform.dal import views
 from media_platform.models import NotCounted
 from media_platform.observability import logger
 from media_platform.settings import get_settings
 from media_platform.tokens import TokenKind
 
-MIN_KEY_BYTES = 32
 _RANGE_START = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-")
 
 
@@ -64,17 +63,8 @@ def viewer_identity(view: View) -> str:
     return f"client:{view.source_ip or '-'}\n{view.user_agent or ''}"
 
 
-def _key() -> bytes:
-    settings = get_settings()
-    secret = clients.secrets().get(settings.resource("viewer_key_secret_name"), max_age=settings.secret_max_age_seconds)
-    key = secret.encode() if isinstance(secret, str) else secret if isinstance(secret, bytes) else b""
-    if len(key) < MIN_KEY_BYTES:
-        raise ValueError(f"the viewer key must be at least {MIN_KEY_BYTES} bytes")
-    return key
-
-
 def keyed_hash(value: str) -> str:
-    return hmac.new(_key(), value.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(tokens.secret_key("viewer_key_secret_name"), value.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def kept_ip(source_ip: str | None, mode: str) -> str | None:

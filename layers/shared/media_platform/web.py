@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from mangum import Mangum
@@ -16,6 +17,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from media_platform.errors import DomainError, MalformedBody
 from media_platform.observability import Handler, instrumented, logger
+
+# The UTC day range of the analytics routes; `from`/`to` are Python keywords, hence the aliases.
+FirstDay = Annotated[
+    date | None, Query(alias="from", description="First UTC day (default: 29 days before `to`); not after `to`")
+]
+LastDay = Annotated[
+    date | None, Query(alias="to", description="Last UTC day, included (default: today); at most 366 days on")
+]
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://media-platform.dev/problems/"
