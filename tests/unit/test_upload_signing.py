@@ -16,7 +16,7 @@ import pytest
 from media_platform import uploads
 from media_platform.dal import media as media_table
 from media_platform.dal import objects
-from media_platform.models import CreateMedia, Media, Role
+from media_platform.models import CreateMedia, Media, MultipartUpload, Role
 from media_platform.tokens import Claims
 
 BUCKET = "media-test-bucket"
@@ -130,3 +130,22 @@ def test_part_sizes_respect_s3_minimum_and_the_part_cap(size: int, part_size: in
 )
 def test_only_server_made_keys_map_to_an_asset(key: str, media_id: str | None) -> None:
     assert uploads.media_id_from_key(key) == media_id
+
+
+def test_the_largest_upload_answers_its_part_count_and_the_first_100_urls(
+    monkeypatch: pytest.MonkeyPatch, no_network: None, written: list[Media]
+) -> None:
+    monkeypatch.setattr(objects, "start_multipart", lambda key, content_type: "upload-1")
+    request = CreateMedia(title="t", filename="big.mp4", content_type="video/mp4", size_bytes=50 * 1024**3)
+
+    created = uploads.create_upload(EDITOR, request)
+
+    upload = created.upload
+    assert isinstance(upload, MultipartUpload)
+    assert (upload.part_size, upload.part_count) == (52 * MiB, 985)
+    assert [p.part_number for p in upload.parts] == list(range(1, 101))
+    assert written[0].part_size == 52 * MiB
+    stored = uploads.without_part_urls(created)
+    assert len(stored.model_dump_json()) < 2048  # what the Idempotency-Key's record keeps
+    replayed = uploads.with_part_urls(stored)
+    assert [p.part_number for p in replayed.upload.parts] == list(range(1, 101))  # type: ignore[union-attr]
