@@ -135,9 +135,10 @@ def abort_multipart(key: str, upload_id: str) -> None:
 
 def head(key: str) -> dict[str, Any] | None:
     """The current version's metadata (`VersionId`, `ContentLength`, `ContentType`, `ETag`), or None when there is
-    no object. S3 answers a HEAD of a missing key with 403, not 404, unless the caller's s3:ListBucket applies to the
-    request, and a grant narrowed by `s3:prefix` may not (a HEAD names no prefix): a 403 is therefore checked by
-    listing the key. Gone means None; still there means the denial is real, and it is raised."""
+    no object. S3 answers a HEAD of a missing key with 404 only to a caller whose s3:ListBucket covers the key (the
+    processor's grant, narrowed to `uploads/*` by s3:prefix), and with 403 to anyone else: should the grant ever
+    not apply, a 403 is checked by listing the key. Gone means None; still there means the denial is real, and it
+    is raised (the record is retried, then dead-lettered for an operator)."""
     try:
         with busy_on_throttle():
             found: dict[str, Any] = clients.s3().head_object(Bucket=_bucket(), Key=key)
