@@ -151,6 +151,18 @@ def test_media_with_no_upload_in_progress_is_a_409_naming_its_status(invoke: Inv
     assert reply.body["detail"] == "This media has no upload in progress: it is ready."
 
 
+def test_a_multipart_upload_s3_aborted_is_a_409_to_create_again(invoke: Invoke, team: Team) -> None:
+    # Given a pending asset whose S3 upload is gone, uncompleted (the bucket's one-day lifecycle rule, say)
+    created = multipart(invoke, team.editor.token)
+    media_id = created["media"]["id"]
+    s3().abort_multipart_upload(Bucket=BUCKET, Key=f"uploads/{media_id}", UploadId=created["upload"]["upload_id"])
+
+    reply = state(invoke, team.editor.token, media_id)
+
+    assert reply.status == 409
+    assert "create the media again" in reply.body["detail"]
+
+
 def test_others_get_404_where_they_may_not_see_and_403_where_they_may_not_manage(invoke: Invoke, team: Team) -> None:
     pending = multipart(invoke, team.editor.token)["media"]["id"]
     ready = create(invoke, team.editor.token)["media"]["id"]
