@@ -16,7 +16,7 @@ import pytest
 from media_platform import uploads
 from media_platform.dal import media as media_table
 from media_platform.dal import objects
-from media_platform.models import CreateMedia, Media, MultipartUpload, Role
+from media_platform.models import CreatedMedia, CreateMedia, Media, MultipartUpload, Role
 from media_platform.tokens import Claims
 
 BUCKET = "media-test-bucket"
@@ -149,3 +149,32 @@ def test_the_largest_upload_answers_its_part_count_and_the_first_100_urls(
     assert len(stored.model_dump_json()) < 2048  # what the Idempotency-Key's record keeps
     replayed = uploads.with_part_urls(stored)
     assert [p.part_number for p in replayed.upload.parts] == list(range(1, 101))  # type: ignore[union-attr]
+
+
+def test_a_replay_of_a_record_stored_before_part_count_was_answered_counts_the_parts(no_network: None) -> None:
+    # Given an Idempotency-Key's record as the previous release stored it: no part_count, no part URLs
+    old = {
+        "media": {
+            "id": "0b9b2b1e-6f7d-4c54-9a34-3c1d2f1f6c11",
+            "title": "t",
+            "filename": "big.mp4",
+            "content_type": "video/mp4",
+            "size_bytes": 50 * 1024**3,
+            "status": "pending_upload",
+            "owner_id": "editor-1",
+            "created_at": "2026-12-01T00:00:00Z",
+            "updated_at": "2026-12-01T00:00:00Z",
+        },
+        "upload": {
+            "method": "multipart",
+            "upload_id": "upload-1",
+            "part_size": 52 * MiB,
+            "parts": [],
+            "expires_at": datetime.fromtimestamp(time.time() + 600, UTC).isoformat(),
+        },
+    }
+
+    replayed = uploads.with_part_urls(CreatedMedia.model_validate(old))
+
+    assert isinstance(replayed.upload, MultipartUpload)
+    assert replayed.upload.part_count == 985 and len(replayed.upload.parts) == 100

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from media_platform.settings import get_settings
 from media_platform.sniffing import ALLOWED_CONTENT_TYPES
@@ -325,6 +325,16 @@ class PostUploadState(BaseModel):
 class CreatedMedia(BaseModel):
     media: MediaOut
     upload: PostUpload | MultipartUpload
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_parts_of_older_records(cls, data: Any) -> Any:
+        """An Idempotency-Key's record (kept a day) written before part_count was answered: counted as it was."""
+        upload = data.get("upload") if isinstance(data, dict) else None
+        if isinstance(upload, dict) and upload.get("method") == "multipart" and "part_count" not in upload:
+            size, part_size = data["media"]["size_bytes"], upload["part_size"]
+            data = {**data, "upload": {**upload, "part_count": -(-size // part_size)}}
+        return data
 
 
 class StreamUrl(BaseModel):
