@@ -264,3 +264,48 @@ def test_editing_and_aborting_over_http(api: httpx.Client, editor: Member, local
     s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=local_stack.aws_url)
     uploads = s3.list_multipart_uploads(Bucket=bucket(local_stack)).get("Uploads", [])
     assert all(u["Key"] != f"uploads/{media_id}" for u in uploads)
+
+
+def test_a_crashed_multipart_upload_resumes_from_the_state_s3_holds(
+    api: httpx.Client, editor: Member, local_stack: LocalStack
+) -> None:
+    # Given a three-part upload (two parts of 5 MiB and a short last one) of which only part 1 was sent
+    header = (MEDIA / "sample.mp4").read_bytes()
+    data = header + bytes(range(256)) * ((10 * MiB + 1000 - len(header)) // 256) + b"end"
+    created = create(api, editor, "video/mp4", len(data), multipart=True)
+    media_id, upload = created["media"]["id"], created["upload"]
+    assert (upload["part_size"], upload["part_count"], len(upload["parts"])) == (5 * MiB, 3, 3)
+    first = httpx.put(upload["parts"][0]["url"], content=data[: 5 * MiB])
+    assert first.status_code == 200, first.text
+    del created, upload  # the client "crashes": its part URLs are lost
+
+    # When it reads the upload's state
+    state = api.get(f"/media/{media_id}/upload", headers=editor.auth)
+
+    # Then part 1 is listed with its ETag and size, with what it takes to send the rest
+    assert state.status_code == 200, state.text
+    resumed = state.json()
+    assert resumed["parts"] == [{"part_number": 1, "size": 5 * MiB, "etag": first.headers["ETag"]}]
+    part_size, count = resumed["part_size"], resumed["part_count"]
+    assert (part_size, count, resumed["object_received"]) == (5 * MiB, 3, False)
+
+    # When it signs the missing parts again, sends them and completes with every part's ETag
+    missing = [n for n in range(1, count + 1) if n not in {p["part_number"] for p in resumed["parts"]}]
+    signed = api.post(f"/media/{media_id}/upload/parts", json={"part_numbers": missing}, headers=editor.auth)
+    assert signed.status_code == 200, signed.text
+    etags = {p["part_number"]: p["etag"] for p in resumed["parts"]}
+    for part in signed.json()["parts"]:
+        start = (part["part_number"] - 1) * part_size
+        sent = httpx.put(part["url"], content=data[start : start + part_size])
+        assert sent.status_code == 200, sent.text
+        etags[part["part_number"]] = sent.headers["ETag"]
+    parts = [{"part_number": n, "etag": etags[n]} for n in sorted(etags)]
+    completed = api.post(f"/media/{media_id}/upload/complete", json={"parts": parts}, headers=editor.auth)
+
+    # Then the asset becomes ready, and S3 holds exactly the bytes uploaded
+    assert completed.status_code == 202, completed.text
+    media = wait_until_settled(api, editor, media_id)
+    assert media["status"] == "ready" and media["size_bytes"] == len(data), media
+    stored = emulated_s3(local_stack).get_object(Bucket=bucket(local_stack), Key=f"uploads/{media_id}")
+    assert stored["Body"].read() == data
+    assert api.get(f"/media/{media_id}/upload", headers=editor.auth).status_code == 409  # nothing left to resume

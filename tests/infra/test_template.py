@@ -105,6 +105,8 @@ def test_template_declares_functions() -> None:
         "AnalyticsTopFunction",
         "UploadCompleteFunction",
         "UploadAbortFunction",
+        "UploadStatusFunction",
+        "UploadPartsFunction",
         "UploadProcessorFunction",
         "UploadExpiryFunction",
     }
@@ -455,10 +457,19 @@ def test_the_bucket_is_versioned_so_verified_bytes_can_be_pinned() -> None:
 
 
 def test_the_bucket_aborts_incomplete_multipart_uploads_after_a_day() -> None:
+    from media_platform.uploads import MULTIPART_LIFETIME_SECONDS
+
     rules = BUCKET["LifecycleConfiguration"]["Rules"]
     assert any(
         r["Status"] == "Enabled" and r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1 for r in rules
     )
+    # Signing parts moves an upload's deadline on, never past the day S3 keeps it.
+    assert MULTIPART_LIFETIME_SECONDS == 24 * 3600
+
+
+def test_the_upload_processor_may_list_the_upload_prefix_so_a_deleted_object_is_told_from_a_denial() -> None:
+    listing = [s for s in statements("UploadProcessorFunction") if "s3:ListBucket" in as_list(s["Action"])]
+    assert [s["Condition"] for s in listing] == [{"StringLike": {"s3:prefix": "uploads/*"}}]
 
 
 def test_bucket_cors_names_the_configured_origins_and_only_upload_and_playback_methods() -> None:

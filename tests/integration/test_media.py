@@ -210,25 +210,106 @@ def test_a_repeated_idempotency_key_replays_the_first_answer(create: Any, team: 
     assert len(media_items()) == 1
 
 
-def test_a_repeated_idempotency_key_replays_a_multipart_upload_too_large_to_store_whole(
-    create: Any, team: Team
+GiB = 1024**3
+IDEMPOTENCY_TABLE = "media-platform-local-IdempotencyTable"
+
+
+def idempotency_records() -> list[dict[str, Any]]:
+    return list(boto3.client("dynamodb", region_name="us-east-1").scan(TableName=IDEMPOTENCY_TABLE)["Items"])
+
+
+@pytest.mark.parametrize("headers", [None, {"idempotency-key": "k-big"}], ids=["without-key", "with-key"])
+def test_an_upload_of_the_largest_size_answers_the_first_100_part_urls(
+    create: Any, team: Team, headers: dict[str, str] | None
 ) -> None:
-    # Given an upload of the largest size, whose answer (985 part URLs) is larger than a DynamoDB item may be
-    big = {"headers": {"idempotency-key": "k-big"}, "size_bytes": 50 * 1024**3 - 1}
+    # Given an upload of the largest size: 985 parts of 52 MiB (985 URLs would outgrow a DynamoDB item)
+    big = {"headers": headers, "size_bytes": 50 * GiB}
 
-    # When it is created twice with one key
+    # When it is created (twice, where an Idempotency-Key makes the second a replay)
     first = create(team.editor.token, **big)
-    again = create(team.editor.token, **big)
+    again = create(team.editor.token, **big) if headers else first
 
-    # Then both answers are the same upload, with every part's URL
+    # Then the answer names the upload, its part size and count, and holds the first 100 parts' URLs
     assert first.status == again.status == 201
     assert again.body["media"] == first.body["media"]
-    assert again.body["upload"]["upload_id"] == first.body["upload"]["upload_id"]
-    numbers = [[p["part_number"] for p in reply.body["upload"]["parts"]] for reply in (first, again)]
-    assert numbers[0] == numbers[1] == list(range(1, 986))
-    replayed = parse_qs(urlsplit(again.body["upload"]["parts"][-1]["url"]).query)
-    assert (replayed["uploadId"], replayed["partNumber"]) == ([first.body["upload"]["upload_id"]], ["985"])
+    for reply in (first, again):
+        upload = reply.body["upload"]
+        assert (upload["upload_id"], upload["part_size"], upload["part_count"]) == (
+            first.body["upload"]["upload_id"],
+            52 * MiB,
+            985,
+        )
+        assert [p["part_number"] for p in upload["parts"]] == list(range(1, 101))
+        last = parse_qs(urlsplit(upload["parts"][-1]["url"]).query)
+        assert (last["uploadId"], last["partNumber"]) == ([upload["upload_id"]], ["100"])
     assert len(media_items()) == 1
+    assert stored(first.body["media"]["id"])["part_size"] == 52 * MiB
+    # And the idempotency record stays small: no part URL is stored
+    records = idempotency_records()
+    assert len(records) == (1 if headers else 0)
+    assert all(len(json.dumps(r)) < 4096 and "X-Amz-Signature" not in json.dumps(r) for r in records)
+
+
+def failing_dynamodb(operation: str, code: str) -> Stubber:
+    """DynamoDB as moto serves it, except that the next `operation` fails with `code` (after botocore's retries)."""
+    stubbed = boto3.client("dynamodb", region_name="us-east-1")
+    stubber = Stubber(stubbed)
+    stubber.add_client_error(operation, code, http_status_code=400 if code.endswith("Exceeded") else 500)
+    stubber.activate()
+    clients.override("dynamodb", RoutedCalls(clients.dynamodb(), stubbed, operation))
+    return stubber
+
+
+def test_an_answer_the_idempotency_store_cannot_record_is_still_answered(
+    create: Any, team: Team, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given an idempotency store that fails to record the answer, once the asset and the upload were made
+    stubber = failing_dynamodb("update_item", "InternalServerError")
+
+    # When an upload of the largest size is created with an Idempotency-Key
+    reply = create(team.editor.token, headers={"idempotency-key": "k-unrecorded"}, size_bytes=50 * GiB)
+
+    # Then the client gets the created asset and its upload, not a 500 for completed work, and the failure is logged
+    stubber.assert_no_pending_responses()
+    assert reply.status == 201, reply.body
+    [item] = media_items()
+    assert item["media_id"] == reply.body["media"]["id"]
+    assert item["upload_id"] == reply.body["upload"]["upload_id"]
+    assert len(reply.body["upload"]["parts"]) == 100
+    assert any(r.levelname == "ERROR" and "could not be recorded" in r.getMessage() for r in caplog.records)
+
+
+def test_a_busy_idempotency_store_before_the_work_is_a_503_and_a_retry_creates_one_asset(
+    create: Any, team: Team
+) -> None:
+    stubber = failing_dynamodb("put_item", "ProvisionedThroughputExceededException")
+
+    busy = create(team.editor.token, headers={"idempotency-key": "k-busy"}, size_bytes=10 * MiB, multipart=True)
+    clients.reset()
+    again = create(team.editor.token, headers={"idempotency-key": "k-busy"}, size_bytes=10 * MiB, multipart=True)
+
+    stubber.assert_no_pending_responses()
+    assert (busy.status, busy.headers["retry-after"]) == (503, "2")
+    assert again.status == 201
+    assert [item["media_id"] for item in media_items()] == [again.body["media"]["id"]]
+    [upload] = s3().list_multipart_uploads(Bucket=BUCKET)["Uploads"]
+    assert upload["UploadId"] == again.body["upload"]["upload_id"]
+
+
+@pytest.mark.parametrize(("code", "status"), [("ProvisionedThroughputExceededException", 503), ("AccessDenied", 500)])
+def test_a_multipart_upload_whose_asset_cannot_be_written_is_aborted(
+    create: Any, team: Team, code: str, status: int
+) -> None:
+    # Given a media table that refuses the new asset's write, after S3 started the multipart upload
+    stubber = failing_dynamodb("put_item", code)
+
+    reply = create(team.editor.token, size_bytes=10 * MiB, multipart=True)
+
+    # Then the client hears the write's error, and S3 keeps no upload that no asset knows
+    stubber.assert_no_pending_responses()
+    assert reply.status == status
+    assert media_items() == []
+    assert s3().list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
 
 
 def test_the_idempotency_store_is_built_once_per_execution_environment(create: Any, team: Team) -> None:
@@ -695,7 +776,10 @@ def test_the_owner_and_admins_read_pending_media(create: Any, invoke: Invoke, te
     assert set(mine.body) == MEDIA_OUT_FIELDS
 
 
-@pytest.mark.parametrize("function", ["media_get", "media_update", "media_delete", "upload_complete", "upload_abort"])
+@pytest.mark.parametrize(
+    "function",
+    ["media_get", "media_update", "media_delete", "upload_complete", "upload_abort", "upload_status", "upload_parts"],
+)
 def test_every_media_route_needs_a_token(invoke: Invoke, aws: object, function: str) -> None:
     assert invoke(function, token=None).status == 401
 
@@ -711,9 +795,11 @@ def test_a_malformed_id_is_404(invoke: Invoke, team: Team, media_id: str) -> Non
         invoke("media_delete", token=token, **at(media_id)),
         invoke("upload_complete", token=token, body=parts, **at(media_id, "/upload/complete")),
         invoke("upload_abort", token=token, **at(media_id, "/upload")),
+        invoke("upload_status", token=token, **at(media_id, "/upload")),
+        invoke("upload_parts", token=token, body={"part_numbers": [1]}, **at(media_id, "/upload/parts")),
     ]
 
-    assert [r.status for r in replies] == [404] * 5
+    assert [r.status for r in replies] == [404] * 7
 
 
 def test_the_owner_edits_title_and_description(create: Any, invoke: Invoke, team: Team) -> None:
@@ -839,3 +925,33 @@ def test_s3_slowdown_while_verifying_fails_only_that_record(create: Any, team: T
 
     assert result == {"batchItemFailures": [{"itemIdentifier": "m0"}]}  # SQS redelivers it later
     assert stored(media_id)["status"] == "pending_upload"
+
+
+@pytest.mark.parametrize("code", ["403", "AccessDenied"])
+def test_a_403_on_head_of_an_object_deleted_meanwhile_settles_the_record(create: Any, team: Team, code: str) -> None:
+    # Given a notification for an object deleted since (on AWS, HEAD answers a missing key with 403 to a role whose
+    # s3:ListBucket does not apply to the request)
+    media_id = create(team.editor.token).body["media"]["id"]
+    stubber = failing_s3("head_object", code)
+
+    result = process(notification(f"uploads/{media_id}"))
+
+    # Then listing the key shows it gone: the record is done, not retried into the dead-letter queue
+    stubber.assert_no_pending_responses()
+    assert result == {"batchItemFailures": []}
+    assert stored(media_id)["status"] == "pending_upload"  # the expiry sweep settles it
+
+
+def test_a_403_on_head_of_an_object_that_is_there_is_retried(create: Any, team: Team) -> None:
+    # Given an uploaded object that the processor's role may not read (a real denial: a broken policy)
+    media_id = create(team.editor.token).body["media"]["id"]
+    s3().put_object(Bucket=BUCKET, Key=f"uploads/{media_id}", Body=MP4, ContentType="video/mp4")
+    failing_s3("head_object", "403")
+    test_event = json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": BUCKET})
+
+    result = process(notification(f"uploads/{media_id}"), test_event)
+
+    # Then that record fails, so SQS retries it and, if it persists, dead-letters it for an operator
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    assert stored(media_id)["status"] == "pending_upload"
+    assert object_exists(f"uploads/{media_id}")

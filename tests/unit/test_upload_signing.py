@@ -16,7 +16,7 @@ import pytest
 from media_platform import uploads
 from media_platform.dal import media as media_table
 from media_platform.dal import objects
-from media_platform.models import CreateMedia, Media, Role
+from media_platform.models import CreatedMedia, CreateMedia, Media, MultipartUpload, Role
 from media_platform.tokens import Claims
 
 BUCKET = "media-test-bucket"
@@ -130,3 +130,51 @@ def test_part_sizes_respect_s3_minimum_and_the_part_cap(size: int, part_size: in
 )
 def test_only_server_made_keys_map_to_an_asset(key: str, media_id: str | None) -> None:
     assert uploads.media_id_from_key(key) == media_id
+
+
+def test_the_largest_upload_answers_its_part_count_and_the_first_100_urls(
+    monkeypatch: pytest.MonkeyPatch, no_network: None, written: list[Media]
+) -> None:
+    monkeypatch.setattr(objects, "start_multipart", lambda key, content_type: "upload-1")
+    request = CreateMedia(title="t", filename="big.mp4", content_type="video/mp4", size_bytes=50 * 1024**3)
+
+    created = uploads.create_upload(EDITOR, request)
+
+    upload = created.upload
+    assert isinstance(upload, MultipartUpload)
+    assert (upload.part_size, upload.part_count) == (52 * MiB, 985)
+    assert [p.part_number for p in upload.parts] == list(range(1, 101))
+    assert written[0].part_size == 52 * MiB
+    stored = uploads.without_part_urls(created)
+    assert len(stored.model_dump_json()) < 2048  # what the Idempotency-Key's record keeps
+    replayed = uploads.with_part_urls(stored)
+    assert [p.part_number for p in replayed.upload.parts] == list(range(1, 101))  # type: ignore[union-attr]
+
+
+def test_a_replay_of_a_record_stored_before_part_count_was_answered_counts_the_parts(no_network: None) -> None:
+    # Given an Idempotency-Key's record as the previous release stored it: no part_count, no part URLs
+    old = {
+        "media": {
+            "id": "0b9b2b1e-6f7d-4c54-9a34-3c1d2f1f6c11",
+            "title": "t",
+            "filename": "big.mp4",
+            "content_type": "video/mp4",
+            "size_bytes": 50 * 1024**3,
+            "status": "pending_upload",
+            "owner_id": "editor-1",
+            "created_at": "2026-12-01T00:00:00Z",
+            "updated_at": "2026-12-01T00:00:00Z",
+        },
+        "upload": {
+            "method": "multipart",
+            "upload_id": "upload-1",
+            "part_size": 52 * MiB,
+            "parts": [],
+            "expires_at": datetime.fromtimestamp(time.time() + 600, UTC).isoformat(),
+        },
+    }
+
+    replayed = uploads.with_part_urls(CreatedMedia.model_validate(old))
+
+    assert isinstance(replayed.upload, MultipartUpload)
+    assert replayed.upload.part_count == 985 and len(replayed.upload.parts) == 100

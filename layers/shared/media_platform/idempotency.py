@@ -10,7 +10,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from media_platform import clients
-from media_platform.errors import Conflict, InvalidInput
+from media_platform.dal.aws_errors import is_busy
+from media_platform.errors import Conflict, InvalidInput, ServiceBusy
+from media_platform.observability import logger
 from media_platform.settings import get_settings
 
 KEY_TTL_SECONDS = 24 * 3600
@@ -44,12 +46,17 @@ def once[T: BaseModel](
 ) -> T:
     """`lambda_context` lets an in-progress record expire with the invocation, so a timed-out request does not
     block its key for a day. The record is one DynamoDB item (400 KB at most): an answer that may outgrow it is
-    stored as `stored_as` makes it, and a replay answers what `replayed_as` rebuilds from that."""
+    stored as `stored_as` makes it, and a replay answers what `replayed_as` rebuilds from that.
+
+    When the store fails before the work, nothing was done: a busy store is a 503 to retry. When it fails to record
+    the answer after the work, the work stands and its answer is sent (the client has what it asked for) and logged:
+    only a retry with the key while the in-progress record lives is refused (409); after that it runs again."""
     if key is None:
         return produce()
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
         IdempotencyValidationError,
     )
 
@@ -78,3 +85,10 @@ def once[T: BaseModel](
         ) from None
     except IdempotencyAlreadyInProgressError:
         raise Conflict("A request with this Idempotency-Key is still in progress; retry shortly.") from None
+    except IdempotencyPersistenceLayerError as exc:
+        if produced:
+            logger.error("The Idempotency-Key's answer could not be recorded; answering it unrecorded", exc_info=exc)
+            return produced[0]
+        if is_busy(exc.__cause__):
+            raise ServiceBusy("The service is busy; retry shortly.", retry_after=2) from exc
+        raise

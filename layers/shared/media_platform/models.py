@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from media_platform.settings import get_settings
 from media_platform.sniffing import ALLOWED_CONTENT_TYPES
@@ -228,6 +228,28 @@ class CompleteUpload(Strict):
     )
 
 
+MAX_PARTS_PER_REQUEST = 100  # presigned part URLs per answer: the create response's and the parts endpoint's
+
+
+def refuse_repeats(numbers: list[int]) -> list[int]:
+    if len(set(numbers)) != len(numbers):
+        raise ValueError("must not name a part twice")
+    return numbers
+
+
+PartNumber = Annotated[int, Field(ge=1, le=10000, strict=True)]
+
+
+class SignParts(Strict):
+    part_numbers: Annotated[list[PartNumber], AfterValidator(refuse_repeats)] = Field(
+        min_length=1,
+        max_length=MAX_PARTS_PER_REQUEST,
+        json_schema_extra={"uniqueItems": True},
+        description=f"The parts to sign, each named once, at most {MAX_PARTS_PER_REQUEST}: numbers from 1 to the "
+        f"upload's part_count, each {WHOLE_NUMBER}.",
+    )
+
+
 class MediaOut(BaseModel):
     id: str
     title: str
@@ -259,14 +281,60 @@ class PartUpload(BaseModel):
 class MultipartUpload(BaseModel):
     method: str = "multipart"
     upload_id: str
-    part_size: int
-    parts: list[PartUpload]
-    expires_at: datetime
+    part_size: int = Field(description="Bytes in every part but the last.")
+    part_count: int
+    parts: list[PartUpload] = Field(
+        description=f"Presigned UploadPart URLs (PUT) of the first {MAX_PARTS_PER_REQUEST} parts at most; sign the "
+        "others, and again any whose URL expired, with POST /media/{media_id}/upload/parts."
+    )
+    expires_at: datetime = Field(description="When these URLs stop working.")
+
+
+class SignedParts(BaseModel):
+    upload_id: str
+    part_size: int = Field(description="Bytes in every part but the last.")
+    part_count: int
+    parts: list[PartUpload] = Field(description="A fresh presigned UploadPart URL (PUT) for each part asked for.")
+    expires_at: datetime = Field(description="When these URLs stop working.")
+
+
+class StoredPart(BaseModel):
+    part_number: int
+    size: int
+    etag: str = Field(description="Send it back in POST /media/{media_id}/upload/complete.")
+
+
+class MultipartUploadState(BaseModel):
+    method: str = "multipart"
+    upload_id: str
+    part_size: int = Field(description="Bytes in every part but the last.")
+    part_count: int
+    parts: list[StoredPart] = Field(description="The parts S3 holds, by part number.")
+    object_received: bool = Field(description="The upload was completed: S3 holds the object, now being verified.")
+    expires_at: datetime = Field(
+        description="The asset ends expired soon after this unless the upload completes; signing parts moves it on."
+    )
+
+
+class PostUploadState(BaseModel):
+    method: str = "POST"
+    object_received: bool = Field(description="S3 holds the uploaded object (it is verified next).")
+    expires_at: datetime = Field(description="The asset ends expired soon after this unless the object arrives.")
 
 
 class CreatedMedia(BaseModel):
     media: MediaOut
     upload: PostUpload | MultipartUpload
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_parts_of_older_records(cls, data: Any) -> Any:
+        """An Idempotency-Key's record (kept a day) written before part_count was answered: counted as it was."""
+        upload = data.get("upload") if isinstance(data, dict) else None
+        if isinstance(upload, dict) and upload.get("method") == "multipart" and "part_count" not in upload:
+            size, part_size = data["media"]["size_bytes"], upload["part_size"]
+            data = {**data, "upload": {**upload, "part_count": -(-size // part_size)}}
+        return data
 
 
 class StreamUrl(BaseModel):
@@ -326,13 +394,14 @@ class Media(MediaOut):
     object_key: str
     upload_expires_at: int
     upload_id: str | None = None
+    part_size: int | None = None  # of a multipart upload, fixed when it starts
     # The S3 version that verification checked: the only bytes ever served for this asset.
     version_id: str | None = None
     # Stream tokens issued before this moment (epoch seconds, to the millisecond) are refused: set by revoke-streams.
     streams_valid_after: float | None = None
 
     def public(self) -> MediaOut:
-        internal = {"object_key", "upload_expires_at", "upload_id", "version_id", "streams_valid_after"}
+        internal = {"object_key", "upload_expires_at", "upload_id", "part_size", "version_id", "streams_valid_after"}
         return MediaOut.model_validate(self.model_dump(exclude=internal))
 
 

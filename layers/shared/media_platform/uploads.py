@@ -8,6 +8,7 @@ import math
 import re
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
@@ -17,6 +18,7 @@ from media_platform.dal import media as media_table
 from media_platform.dal import objects
 from media_platform.errors import Conflict, InvalidInput
 from media_platform.models import (
+    MAX_PARTS_PER_REQUEST,
     MIN_PART_BYTES,
     CompleteUpload,
     CreatedMedia,
@@ -25,8 +27,13 @@ from media_platform.models import (
     MediaOut,
     MediaStatus,
     MultipartUpload,
+    MultipartUploadState,
     PartUpload,
     PostUpload,
+    PostUploadState,
+    SignedParts,
+    SignParts,
+    StoredPart,
 )
 from media_platform.observability import logger
 from media_platform.settings import get_settings
@@ -41,6 +48,12 @@ _KEY = re.compile(r"^uploads/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 MULTIPART_COMPLETION_GRACE_SECONDS = 3600
 # An upload that lands just before its URL expires still needs its notification processed before expiry.
 EXPIRY_GRACE_SECONDS = 900
+# The bucket's lifecycle rule aborts a multipart upload a day after it started (AbortIncompleteMultipartUpload):
+# signing parts moves the deadline on, but never past that.
+MULTIPART_LIFETIME_SECONDS = 24 * 3600
+
+# The clock of upload deadlines and URL expiries (epoch seconds); tests move it.
+clock: Callable[[], float] = time.time
 
 
 class UnversionedBucket(RuntimeError):
@@ -53,7 +66,8 @@ def part_size_for(size_bytes: int) -> int:
 
 
 def create_upload(caller: Claims, request: CreateMedia) -> CreatedMedia:
-    """One DynamoDB write; presigning is local. A multipart upload also starts the upload in S3."""
+    """One DynamoDB write; presigning is local. A multipart upload also starts the upload in S3, and aborts it
+    again if the asset cannot be written, so that S3 keeps no upload that no asset knows."""
     settings = get_settings()
     if request.size_bytes > settings.upload_max_bytes:
         raise InvalidInput(f"size_bytes must be at most {settings.upload_max_bytes}.", field="body.size_bytes")
@@ -62,21 +76,20 @@ def create_upload(caller: Claims, request: CreateMedia) -> CreatedMedia:
         raise InvalidInput("A multipart upload needs at least 5 MiB (5242880 bytes).", field="body.size_bytes")
     media_id = str(uuid.uuid4())
     key = f"{KEY_PREFIX}{media_id}"  # made by the server: the filename never shapes a key
-    now = datetime.now(UTC)
+    now = datetime.fromtimestamp(clock(), UTC)
     ttl = settings.upload_url_expiry_seconds
     expires_at = int(now.timestamp()) + ttl
     upload: PostUpload | MultipartUpload
-    upload_id = None
+    upload_id = part_size = None
     if multipart:
         upload_id = objects.start_multipart(key, request.content_type)
         part_size = part_size_for(request.size_bytes)
+        count = math.ceil(request.size_bytes / part_size)
         upload = MultipartUpload(
             upload_id=upload_id,
             part_size=part_size,
-            parts=[
-                PartUpload(part_number=n, url=objects.presigned_part_url(key, upload_id, n, ttl))
-                for n in range(1, math.ceil(request.size_bytes / part_size) + 1)
-            ],
+            part_count=count,
+            parts=_signed(key, upload_id, range(1, min(count, MAX_PARTS_PER_REQUEST) + 1), ttl),
             expires_at=datetime.fromtimestamp(expires_at, UTC),
         )
     else:
@@ -96,10 +109,28 @@ def create_upload(caller: Claims, request: CreateMedia) -> CreatedMedia:
         updated_at=now,
         upload_expires_at=expires_at + (MULTIPART_COMPLETION_GRACE_SECONDS if multipart else 0),
         upload_id=upload_id,
+        part_size=part_size,
     )
-    media_table.put_new(media)
+    try:
+        media_table.put_new(media)
+    except Exception:
+        if upload_id is not None:
+            _abort_orphan(key, upload_id)
+        raise
     logger.info("Upload created", extra={"media_id": media_id, "multipart": multipart})
     return CreatedMedia(media=media.public(), upload=upload)
+
+
+def _abort_orphan(key: str, upload_id: str) -> None:
+    """Best effort: the write's error is what the client hears; the lifecycle rule takes what this leaves."""
+    try:
+        objects.abort_multipart(key, upload_id)
+    except Exception:
+        logger.exception("Could not abort a multipart upload whose asset was not written")
+
+
+def _signed(key: str, upload_id: str, numbers: range | list[int], expires_in: int) -> list[PartUpload]:
+    return [PartUpload(part_number=n, url=objects.presigned_part_url(key, upload_id, n, expires_in)) for n in numbers]
 
 
 def without_part_urls(created: CreatedMedia) -> CreatedMedia:
@@ -111,16 +142,14 @@ def without_part_urls(created: CreatedMedia) -> CreatedMedia:
 
 
 def with_part_urls(created: CreatedMedia) -> CreatedMedia:
-    """A replayed answer: the part URLs presigned again, for the same upload and expiring when the first ones do."""
+    """A replayed answer: the first part URLs presigned again, for the same upload and expiring when the first ones
+    do (the parts endpoint signs any part anew)."""
     upload = created.upload
     if not isinstance(upload, MultipartUpload) or upload.parts:
         return created
     key = f"{KEY_PREFIX}{created.media.id}"
-    ttl = max(1, int(upload.expires_at.timestamp() - time.time()))
-    parts = [
-        PartUpload(part_number=n, url=objects.presigned_part_url(key, upload.upload_id, n, ttl))
-        for n in range(1, math.ceil(created.media.size_bytes / upload.part_size) + 1)
-    ]
+    ttl = max(1, int(upload.expires_at.timestamp() - clock()))
+    parts = _signed(key, upload.upload_id, range(1, min(upload.part_count, MAX_PARTS_PER_REQUEST) + 1), ttl)
     return created.model_copy(update={"upload": upload.model_copy(update={"parts": parts})})
 
 
@@ -129,6 +158,68 @@ def _pending_multipart(caller: Claims, media_id: str) -> Media:
     if media.status != MediaStatus.PENDING_UPLOAD or not media.upload_id:
         raise Conflict("This media has no multipart upload in progress.")
     return media
+
+
+def _part_count(media: Media) -> tuple[int, int]:
+    """The part size and count of a multipart asset (assets from before the size was stored: as it was made)."""
+    part_size = media.part_size or part_size_for(media.size_bytes)
+    return part_size, math.ceil(media.size_bytes / part_size)
+
+
+def upload_state(caller: Claims, media_id: str) -> MultipartUploadState | PostUploadState:
+    """What S3 holds of an upload in progress: a multipart upload's parts, or whether a POST's object arrived."""
+    media = access.find_manageable(caller, media_id)
+    if media.status != MediaStatus.PENDING_UPLOAD:
+        raise Conflict(f"This media has no upload in progress: it is {media.status.value}.")
+    expires_at = datetime.fromtimestamp(media.upload_expires_at, UTC)
+    if not media.upload_id:
+        return PostUploadState(object_received=objects.exists(media.object_key), expires_at=expires_at)
+    part_size, count = _part_count(media)
+    try:
+        held = objects.list_parts(media.object_key, media.upload_id)
+        received = False
+    except objects.UploadGone:
+        held, received = [], objects.exists(media.object_key)
+        if not received:
+            raise Conflict("This multipart upload was aborted in S3; create the media again.") from None
+    return MultipartUploadState(
+        upload_id=media.upload_id,
+        part_size=part_size,
+        part_count=count,
+        parts=[StoredPart(part_number=p.number, size=p.size, etag=p.etag) for p in held],
+        object_received=received,
+        expires_at=expires_at,
+    )
+
+
+def sign_parts(caller: Claims, media_id: str, request: SignParts) -> SignedParts:
+    """Fresh UploadPart URLs for these parts; the asset's deadline moves on with them, so an upload that keeps
+    signing does not expire (within S3's one day for a multipart upload), and one abandoned still does."""
+    media = _pending_multipart(caller, media_id)
+    assert media.upload_id is not None
+    part_size, count = _part_count(media)
+    outside = [n for n in request.part_numbers if n > count]
+    if outside:
+        raise InvalidInput(
+            f"This upload has parts 1 to {count}; there is no part {outside[0]}.", field="body.part_numbers"
+        )
+    now = int(clock())
+    started = int(media.created_at.timestamp())
+    ttl = min(get_settings().upload_url_expiry_seconds, started + MULTIPART_LIFETIME_SECONDS - now)
+    if ttl <= 0:
+        raise Conflict("S3 discards a multipart upload a day after it starts; create the media again.")
+    until = min(now + ttl + MULTIPART_COMPLETION_GRACE_SECONDS, started + MULTIPART_LIFETIME_SECONDS)
+    try:
+        media_table.extend_upload(media, until)
+    except media_table.StaleState:
+        _pending_multipart(caller, media_id)  # settled meanwhile: the 409; else a later deadline was set already
+    return SignedParts(
+        upload_id=media.upload_id,
+        part_size=part_size,
+        part_count=count,
+        parts=_signed(media.object_key, media.upload_id, request.part_numbers, ttl),
+        expires_at=datetime.fromtimestamp(now + ttl, UTC),
+    )
 
 
 def complete_upload(caller: Claims, media_id: str, request: CompleteUpload) -> MediaOut:
@@ -256,13 +347,14 @@ def _fail(media: Media, reason: str) -> None:
 
 def expire_stale_uploads(now: float | None = None) -> int:
     """Marks `expired` every asset whose upload window closed with no object verified; returns how many."""
-    cutoff = int(time.time() if now is None else now) - EXPIRY_GRACE_SECONDS
+    cutoff = int(clock() if now is None else now) - EXPIRY_GRACE_SECONDS
     expired = 0
     for media in media_table.pending_expired_before(cutoff):
         try:
             media_table.transition(
                 media,
                 {MediaStatus.PENDING_UPLOAD},
+                deadline_before=cutoff,  # a part signed since the query moved the deadline on: not expired
                 status=MediaStatus.EXPIRED,
                 failure_reason="No upload arrived before the upload URL expired.",
                 updated_at=datetime.now(UTC),

@@ -40,6 +40,13 @@ def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
+def is_busy(exc: BaseException | None) -> bool:
+    """Whether an error (raised by a library that called AWS itself) is throttling or an outage."""
+    if isinstance(exc, ClientError):
+        return error_code(exc) in THROTTLING_CODES
+    return isinstance(exc, BotoCoreError)
+
+
 @contextmanager
 def busy_on_throttle() -> Iterator[None]:
     """botocore has already retried by the time an error reaches here: tell the client to come back later."""

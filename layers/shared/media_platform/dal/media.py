@@ -54,6 +54,8 @@ def _to_item(media: Media) -> dict[str, Any]:
             item[name] = {"S": value}
     if media.streams_valid_after is not None:
         item["streams_valid_after"] = {"N": f"{media.streams_valid_after:.3f}"}
+    if media.part_size is not None:
+        item["part_size"] = {"N": str(media.part_size)}
     return item
 
 
@@ -71,6 +73,7 @@ def _from_item(item: dict[str, Any]) -> Media:
         updated_at=datetime.fromisoformat(item["updated_at"]["S"]),
         upload_expires_at=int(item["upload_expires_at"]["N"]),
         streams_valid_after=float(item["streams_valid_after"]["N"]) if "streams_valid_after" in item else None,
+        part_size=int(item["part_size"]["N"]) if "part_size" in item else None,
         **{name: item[name]["S"] for name in _OPTIONAL if name in item},
     )
 
@@ -88,8 +91,11 @@ def get(media_id: str) -> Media | None:
     return _from_item(item) if item else None
 
 
-def transition(media: Media, expected: set[MediaStatus], **changes: Any) -> Media:
-    """Applies `changes` (status and details) only if the asset is still in one of the `expected` states."""
+def transition(
+    media: Media, expected: set[MediaStatus], *, deadline_before: int | None = None, **changes: Any
+) -> Media:
+    """Applies `changes` (status and details) only if the asset is still in one of the `expected` states, and, given
+    `deadline_before`, only if its upload deadline is still earlier than that (no re-signing moved it on since)."""
     updated = media.model_copy(update=changes)
     stored = _to_item(updated)
     # Every attribute goes through a name placeholder: `status` and others are DynamoDB reserved words.
@@ -99,13 +105,17 @@ def transition(media: Media, expected: set[MediaStatus], **changes: Any) -> Medi
     values = {f":{field}": stored[field] for field, value in changes.items() if value is not None}
     states = {f":expected{i}": {"S": s.value} for i, s in enumerate(sorted(expected))}
     expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    condition = f"#status IN ({', '.join(states)})"
+    if deadline_before is not None:
+        condition += " AND upload_expires_at < :deadline"
+        values[":deadline"] = {"N": str(deadline_before)}
     try:
         with busy_on_throttle():
             clients.dynamodb().update_item(
                 TableName=_table(),
                 Key=_key(media.id),
                 UpdateExpression=expression,
-                ConditionExpression=f"#status IN ({', '.join(states)})",
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues={**values, **states},
             )
@@ -114,6 +124,29 @@ def transition(media: Media, expected: set[MediaStatus], **changes: Any) -> Medi
             raise StaleState(media.id) from exc
         raise
     return updated
+
+
+def extend_upload(media: Media, until: int) -> None:
+    """Moves the upload deadline of a pending multipart upload on to `until`, never back. StaleState when the asset
+    is no longer pending with this upload, or its deadline is already as late (the caller reads it again to tell)."""
+    try:
+        with busy_on_throttle():
+            clients.dynamodb().update_item(
+                TableName=_table(),
+                Key=_key(media.id),
+                UpdateExpression="SET upload_expires_at = :until",
+                ConditionExpression="#status = :pending AND upload_id = :upload_id AND upload_expires_at < :until",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":until": {"N": str(until)},
+                    ":pending": {"S": MediaStatus.PENDING_UPLOAD.value},
+                    ":upload_id": {"S": str(media.upload_id)},
+                },
+            )
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            raise StaleState(media.id) from exc
+        raise
 
 
 def revoke_streams(media_id: str, valid_after: float) -> None:

@@ -4,7 +4,7 @@ The bucket is versioned: verification pins the version it checked, and deleting 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -16,6 +16,20 @@ from media_platform.settings import get_settings
 class PartsRejected(Exception):
     """S3 would not complete the multipart upload from these parts: unknown or mismatched parts, a part under 5 MiB
     but the last, or the upload is gone."""
+
+
+class UploadGone(Exception):
+    """S3 no longer has this multipart upload: it was completed or aborted."""
+
+
+class Part(NamedTuple):
+    number: int
+    size: int
+    etag: str
+
+
+# HEAD answers with a bare status, so botocore names the error by it: 403 where the caller may not list the bucket.
+DENIED_CODES = {"403", "AccessDenied", "Forbidden"}
 
 
 class ObjectsNotDeleted(RuntimeError):
@@ -70,6 +84,30 @@ def presigned_part_url(key: str, upload_id: str, part_number: int, expires_in: i
     return url
 
 
+def list_parts(key: str, upload_id: str) -> list[Part]:
+    """Every part S3 holds of the upload, by part number; ListParts answers 1,000 at most a page. UploadGone when
+    the upload was completed or aborted."""
+    found: list[Part] = []
+    try:
+        with busy_on_throttle():
+            pages = clients.s3().get_paginator("list_parts").paginate(Bucket=_bucket(), Key=key, UploadId=upload_id)
+            for page in pages:
+                found += [Part(int(p["PartNumber"]), int(p["Size"]), str(p["ETag"])) for p in page.get("Parts", [])]
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchUpload":
+            raise UploadGone(upload_id) from exc
+        raise
+    return found
+
+
+def exists(key: str) -> bool:
+    """Whether the key has a current object, read by listing the one key (s3:ListBucket under its prefix)."""
+    with busy_on_throttle():
+        listed = clients.s3().list_objects_v2(Bucket=_bucket(), Prefix=key, MaxKeys=1)
+    # Keys sort by their bytes, so the key itself comes before any longer key it is a prefix of.
+    return any(entry["Key"] == key for entry in listed.get("Contents", []))
+
+
 def complete_multipart(key: str, upload_id: str, parts: list[tuple[int, str]]) -> None:
     """Raises PartsRejected when S3 refuses these parts."""
     try:
@@ -96,12 +134,18 @@ def abort_multipart(key: str, upload_id: str) -> None:
 
 
 def head(key: str) -> dict[str, Any] | None:
-    """The current version's metadata (`VersionId`, `ContentLength`, `ContentType`, `ETag`), or None."""
+    """The current version's metadata (`VersionId`, `ContentLength`, `ContentType`, `ETag`), or None when there is
+    no object. S3 answers a HEAD of a missing key with 404 only to a caller whose s3:ListBucket covers the key (the
+    processor's grant, narrowed to `uploads/*` by s3:prefix), and with 403 to anyone else: should the grant ever
+    not apply, a 403 is checked by listing the key. Gone means None; still there means the denial is real, and it
+    is raised (the record is retried, then dead-lettered for an operator)."""
     try:
         with busy_on_throttle():
             found: dict[str, Any] = clients.s3().head_object(Bucket=_bucket(), Key=key)
     except ClientError as exc:
         if error_code(exc) in {"404", "NoSuchKey", "NotFound"}:
+            return None
+        if error_code(exc) in DENIED_CODES and not exists(key):
             return None
         raise
     return found
