@@ -10,32 +10,22 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from devtools.local_stack.template import Template
 from media_platform import uploads
 from media_platform.dal import media as media_table
 from media_platform.uploads import EXPIRY_GRACE_SECONDS, MULTIPART_COMPLETION_GRACE_SECONDS, MiB
-from tests.integration.conftest import Invoke, Reply, Seeded, Team
+from tests.integration.conftest import Invoke, Reply, Team, restored_seeded_stack
 from tests.integration.media_support import BUCKET, MP4, at, new_media, notification, process, put_and_process, s3
 from tests.integration.media_support import table as media_items_table
 from tests.support import EVENTS, Clock, FakeContext
+
+aws, team = restored_seeded_stack()
 
 URL_TTL = 900  # UploadUrlExpirySeconds in template.yaml
 THREE_PARTS = 10 * MiB + 1000  # two parts of 5 MiB and a short last one
 
 
 @pytest.fixture
-def aws(seeded: Seeded) -> Template:
-    seeded.restore()
-    return seeded.template
-
-
-@pytest.fixture
-def team(seeded: Seeded, aws: Template) -> Team:
-    return seeded.team
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:  # this module's own: upload deadlines, not tokens
     """The clock of upload deadlines, moved by the test (URLs are still signed with the real time)."""
     now = Clock(1_800_000_000.0)
     monkeypatch.setattr(uploads, "clock", now)
