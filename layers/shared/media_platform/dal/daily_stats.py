@@ -83,7 +83,13 @@ def put_partial(stats: DayStats, shard: int) -> None:
 
 
 def partials_of(day: str) -> Iterator[DayStats]:
-    items = _query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": f"PARTIAL#{day}"}})
+    """Every partial of the day, read strongly consistent: the work item that completes a run reads partials that
+    other workers put moments before, and an eventually consistent read may miss one."""
+    items = _query(
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"PARTIAL#{day}"}},
+        ConsistentRead=True,
+    )
     for item in items:
         yield _from_item(item, day)
 
