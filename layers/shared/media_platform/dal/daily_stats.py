@@ -103,7 +103,7 @@ def shards_done(day: str, run_id: str, shard: int) -> int:
             Key={"pk": {"S": f"RUN#{day}#{run_id}"}, "sk": {"S": "RUN"}},
             UpdateExpression="ADD done_shards :shard",
             ExpressionAttributeValues={":shard": {"SS": [f"{shard:03d}"]}},
-            ReturnValues="UPDATED_NEW",
+            ReturnValues="ALL_NEW",  # UPDATED_NEW leaves out a set a redelivery did not change (moto)
         )
     return len(updated["Attributes"]["done_shards"]["SS"])
 
