@@ -101,12 +101,18 @@ class AtomicDynamoDB:
     def __getattr__(self, name: str) -> Any:
         method = getattr(self.client, name)
 
-        def call(**kwargs: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
             with self.lock:
                 self.calls.append(name)
-                return method(**kwargs)
+                return method(*args, **kwargs)
 
         return call
+
+    def get_paginator(self, operation: str) -> Any:
+        """A paginator whose every page is one call through the lock."""
+        paginator = self.client.get_paginator(operation)
+        paginator._method = getattr(self, paginator._method.__name__)
+        return paginator
 
 
 def FakeContext() -> LambdaContext:
