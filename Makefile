@@ -18,11 +18,11 @@ GENERATED := \# Generated from uv.lock by make lock; do not edit.
 export_dev = { echo "$(GENERATED) Everything pip installs for make dev, test and bench."; $(EXPORT); }
 export_sketches = { echo "$(GENERATED) DataSketches, for the functions that build or merge sketches."; \
 	$(EXPORT) --only-group sketches; }
-SKETCH_FUNCTIONS := $(wildcard functions/media_analytics functions/analytics_top functions/stats_rollup functions/stats_rollup_worker)
+SKETCH_FUNCTIONS := $(wildcard functions/media_analytics functions/analytics_top functions/stats_rollup_worker)
 export_layer = { echo "$(GENERATED) The shared layer's runtime dependencies, boto3 left out:"; \
 	echo "\# the Lambda runtime provides it."; $(EXPORT) --no-dev --no-emit-package boto3 --no-emit-package s3transfer; }
 
-.PHONY: install lock lock-check dev test lint infra build build-host players deploy bench clean
+.PHONY: install lock lock-check dev rollup test lint infra build build-host players deploy bench clean
 
 install: $(STAMP)
 
@@ -51,6 +51,12 @@ lock-check: install
 ## One line per API request; VERBOSE=1 also shows every emulator request.
 dev: install
 	$(BIN)/python -m devtools.local_stack $(if $(VERBOSE),--verbose)
+
+## rollup: the daily rollup once, against the running `make dev` stack: FROM=YYYY-MM-DD TO=YYYY-MM-DD backfills those
+## days; without them it rolls yesterday and the day before, as the schedule does. The dev stack's worker does the rest.
+rollup: install
+	$(BIN)/python -m devtools.local_stack.rollup $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO)) \
+		$(if $(AWS_PORT),--aws-port $(AWS_PORT))
 
 ## test: everything CI checks, cheapest first.
 test: install lint infra build-host players

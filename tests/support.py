@@ -102,11 +102,11 @@ class AtomicDynamoDB:
     def __getattr__(self, name: str) -> Any:
         method = getattr(self.client, name)
 
-        def call(**kwargs: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
             with self.lock:
                 self.calls.append(name)
                 self.tables.append(kwargs.get("TableName", ""))
-                return method(**kwargs)
+                return method(*args, **kwargs)
 
         return call
 

@@ -47,6 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-cold", action="store_true", help="skip the cold starts")
     parser.add_argument("--no-warm", action="store_true", help="skip the warm requests")
     parser.add_argument(
+        "--no-rollup", action="store_true", help="skip the rollup's items-read measurement (moto, in-process)"
+    )
+    parser.add_argument(
         "--importtime",
         type=int,
         default=0,
@@ -125,6 +128,14 @@ def main(argv: list[str] | None = None) -> int:
             warm, failed = run_warm(cases, args.warm_iterations, log)
             skipped += failed
 
+    rollup = None
+    if not args.no_rollup:
+        from devtools.bench.rollup import run_rollup_bench
+
+        log("rollup: items read per view of the day, at 1x and 16x history")
+        with open(os.devnull, "w") as devnull, redirect_stdout(devnull):  # the functions' log lines
+            rollup = run_rollup_bench()
+
     from devtools.bench.summary import summarise
 
     traced = next((t for t in targets if t.traced), None)
@@ -133,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         cold,
         warm,
         traced=(traced.name.removesuffix(TRACED_SUFFIX), traced.name) if traced else None,
+        rollup=rollup,
         bench="make bench",
         date=datetime.now(UTC).date().isoformat(),
         python=platform.python_version(),
@@ -241,6 +253,10 @@ def print_report(args, summary, targets, skipped, profiles) -> None:  # type: ig
             xray_sentence(summary["xray_sdk"]) + " (warm: the handler's subsegment only, as the fakes bypass "
             "botocore; cold: every AWS call a subsegment, sent to a daemon address nothing listens on)"
         )
+    if summary.get("rollup"):
+        from devtools.bench.rollup import rollup_sentence
+
+        notes.append(rollup_sentence(summary["rollup"]))
     for line in [*notes, *skipped]:
         print(f"  * {line}")
     for name, profile in profiles.items():

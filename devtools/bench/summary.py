@@ -118,10 +118,12 @@ def summarise(
     cold: dict[str, list[ColdRun]],
     warm: dict[str, WarmResult],
     traced: tuple[str, str] | None = None,
+    rollup: dict[str, Any] | None = None,
     **run: Any,
 ) -> dict[str, Any]:
     """`names`: the floors and the functions, in report order; `traced`: (function, its traced target's name);
-    `run`: what describes the run (python, machine, cpus, cold_runs, warm_iterations, elapsed_s, ...)."""
+    `rollup`: the rollup's items-read figures (`devtools.bench.rollup`); `run`: what describes the run (python,
+    machine, cpus, cold_runs, warm_iterations, elapsed_s, ...)."""
     floor_runs = cold.get(FLOOR)
     floor_ms = (
         (statistics.median(r.total_cpu_ms for r in floor_runs), statistics.median(r.total_ms for r in floor_runs))
@@ -152,6 +154,10 @@ def summarise(
         "functions": functions,
         "missed": {name: targets for name, targets in missed.items() if targets},
     }
+    if rollup is not None:
+        summary["rollup"] = rollup
+        if not rollup["met"]:
+            summary["missed"]["rollup"] = ["items_read_per_view"]
     if traced and traced[1] in measured:
         summary["xray_sdk"] = {"function": traced[0], **xray_cost(measured[traced[0]], measured[traced[1]])}
     return summary
@@ -198,6 +204,10 @@ def markdown_table(summary: dict[str, Any]) -> str:
     xray = summary.get("xray_sdk")
     if xray:
         lines += ["", xray_sentence(xray)]
+    if summary.get("rollup"):
+        from devtools.bench.rollup import rollup_sentence
+
+        lines += ["", rollup_sentence(summary["rollup"])]
     return "\n".join(lines)
 
 

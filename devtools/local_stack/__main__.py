@@ -26,7 +26,12 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--aws-port", type=int, default=5000)
-    parser.add_argument("--schedule-every", type=float, default=60, help="seconds between scheduled runs (0: never)")
+    parser.add_argument(
+        "--schedule-every",
+        type=float,
+        default=60,
+        help="seconds between runs of rate() schedules (0: no schedule runs); daily cron() ones run at their UTC time",
+    )
     parser.add_argument("--verbose", action="store_true", help="also log every emulator request (make dev VERBOSE=1)")
     args = parser.parse_args()
     stack = LocalStack(

@@ -16,7 +16,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from devtools.local_stack import resources
 from devtools.local_stack.gateway import Gateway, LoadedFunction
 from devtools.local_stack.template import TEMPLATE, Template
-from devtools.local_stack.triggers import QueuePoller, Scheduler, schedule_seconds, scheduled_event
+from devtools.local_stack.triggers import QueuePoller, Scheduler, scheduled_event
 
 REGION = "us-east-1"
 LOCAL_ENV = {
@@ -43,7 +43,8 @@ class LocalStack:
     ) -> None:
         self.access_log, self.verbose = access_log, verbose
         self.host, self.api_port, self.aws_port = host, api_port, aws_port
-        self.schedule_every = schedule_every  # None: each schedule's own rate; 0: only on demand (tests)
+        # None: each schedule at its own rate or time; a number: rate() schedules that often; 0: only on demand (tests)
+        self.schedule_every = schedule_every
         self.functions: dict[str, LoadedFunction] = {}
         self._threads: list[QueuePoller | Scheduler] = []
         self.template = Template.load(template_path)
@@ -89,17 +90,18 @@ class LocalStack:
                     queue = props["Queue"]["Fn::GetAtt"][0]
                     self._threads.append(QueuePoller(function, self.template, queue, int(props.get("BatchSize", 10))))
                 elif event["Type"] in {"Schedule", "ScheduleV2"} and self.schedule_every != 0:
-                    every = self.schedule_every or schedule_seconds(
-                        props.get("Schedule") or props["ScheduleExpression"]
-                    )
-                    self._threads.append(Scheduler(function, every))
+                    # `schedule_every` speeds up rate() schedules; a daily cron() one runs at its UTC time.
+                    expression = props.get("Schedule") or props["ScheduleExpression"]
+                    every = self.schedule_every if self.schedule_every and expression.startswith("rate(") else None
+                    self._threads.append(Scheduler(function, every, props))
         for thread in self._threads:
             thread.start()
 
     def run_scheduled(self, logical_id: str) -> Any:
-        """Runs a scheduled function now, with the event EventBridge would send."""
+        """Runs a scheduled function now, with the event its schedule would send."""
         function = self.functions[logical_id]
-        return function.invoke(scheduled_event(function))
+        schedules = [e for e in function.spec.events.values() if e["Type"] in {"Schedule", "ScheduleV2"}]
+        return function.invoke(scheduled_event(function, schedules[0].get("Properties") if schedules else None))
 
     def triggers(self) -> list[str]:
         return [thread.name for thread in self._threads]

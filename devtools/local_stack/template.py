@@ -111,6 +111,10 @@ class Template:
             return f"arn:aws:dynamodb:{self.REGION}:{self.ACCOUNT_ID}:table/{name}"
         return f"arn:aws:local:{self.REGION}:{self.ACCOUNT_ID}:{name}"
 
+    def queue_url(self, logical_id: str) -> str:
+        """The queue's URL as AWS writes it; the emulator finds the queue by the name at its end, on any endpoint."""
+        return f"https://sqs.{self.REGION}.amazonaws.com/{self.ACCOUNT_ID}/{self.physical_name(logical_id)}"
+
     def resolve_list(self, value: Any) -> list[str]:
         """A list property, or a CommaDelimitedList parameter referenced with !Ref."""
         if isinstance(value, dict) and "Ref" in value and isinstance(self.parameters.get(value["Ref"]), (list, str)):
@@ -132,6 +136,8 @@ class Template:
                     "AWS::Partition": "aws",
                     "AWS::URLSuffix": "amazonaws.com",
                 }
+                if self.resources.get(arg, {}).get("Type") == "AWS::SQS::Queue":
+                    return self.queue_url(arg)  # a queue's Ref is its URL
                 return pseudo.get(arg) or self.physical_name(arg)
             if key == "Fn::Sub":
                 return re.sub(r"\$\{([\w:.]+)\}", lambda m: str(self._sub_variable(m.group(1))), arg)

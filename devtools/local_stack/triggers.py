@@ -3,9 +3,11 @@ with partial batch failures), and schedules run on a timer or on demand."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -73,7 +75,7 @@ class QueuePoller(threading.Thread):
 
 
 def schedule_seconds(expression: str) -> int:
-    """`rate(15 minutes)` -> 900. Cron expressions run hourly locally."""
+    """`rate(15 minutes)` -> 900. Cron expressions run hourly locally, unless `seconds_until` can place them."""
     found = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expression.strip())
     if not found:
         return 3600
@@ -81,7 +83,28 @@ def schedule_seconds(expression: str) -> int:
     return int(found.group(1)) * unit
 
 
-def scheduled_event(function: LoadedFunction) -> dict[str, Any]:
+_DAILY_CRON = re.compile(r"cron\((\d{1,2}) (\d{1,2}) \* \* \? \*\)")
+
+
+def seconds_until(expression: str, now: datetime) -> float:
+    """Seconds from `now` to the next run: a daily `cron(M H * * ? *)` at H:M UTC, a `rate(...)` after its rate, any
+    other cron expression in an hour."""
+    found = _DAILY_CRON.fullmatch(expression.strip())
+    if not found:
+        return schedule_seconds(expression)
+    now = now.astimezone(UTC)
+    next_run = now.replace(hour=int(found.group(2)), minute=int(found.group(1)), second=0, microsecond=0)
+    if next_run <= now:
+        next_run += timedelta(days=1)
+    return (next_run - now).total_seconds()
+
+
+def scheduled_event(function: LoadedFunction, properties: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the schedule delivers: a ScheduleV2's `Input` (EventBridge Scheduler sends exactly that), else the
+    EventBridge rule's "Scheduled Event"."""
+    if properties and "Input" in properties:
+        payload: dict[str, Any] = json.loads(properties["Input"])
+        return payload
     return {
         "version": "0",
         "id": "local-schedule",
@@ -96,14 +119,27 @@ def scheduled_event(function: LoadedFunction) -> dict[str, Any]:
 
 
 class Scheduler(threading.Thread):
-    def __init__(self, function: LoadedFunction, every_seconds: float) -> None:
+    """Runs a function on its schedule: every `every_seconds` if given, else at the times its expression names."""
+
+    def __init__(
+        self,
+        function: LoadedFunction,
+        every_seconds: float | None = None,
+        properties: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(daemon=True, name=f"schedule-{function.spec.logical_id}")
-        self.function, self.every_seconds = function, every_seconds
+        self.function, self.every_seconds, self.properties = function, every_seconds, properties or {}
         self.stopping = threading.Event()
 
+    def delay(self) -> float:
+        if self.every_seconds is not None:
+            return self.every_seconds
+        expression = self.properties.get("Schedule") or self.properties.get("ScheduleExpression") or "rate(1 hour)"
+        return seconds_until(expression, datetime.now(UTC))
+
     def run(self) -> None:
-        while not self.stopping.wait(self.every_seconds):
+        while not self.stopping.wait(self.delay()):
             try:
-                self.function.invoke(scheduled_event(self.function))
+                self.function.invoke(scheduled_event(self.function, self.properties))
             except Exception:  # noqa: S112 (the next tick tries again, as EventBridge would retry)
                 continue

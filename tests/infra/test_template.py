@@ -84,7 +84,8 @@ def http_routes() -> dict[str, str]:
 
 def test_template_declares_functions() -> None:
     assert DOC["Transform"] == "AWS::Serverless-2016-10-31"
-    # One function per endpoint of the README, plus the upload processor and the expiry sweep.
+    # One function per endpoint of the README, plus the upload processor, the expiry sweep and the daily rollup's
+    # scheduled function and worker.
     assert set(FUNCTIONS) == {
         "AuthSignupFunction",
         "AuthLoginFunction",
@@ -109,6 +110,8 @@ def test_template_declares_functions() -> None:
         "UploadPartsFunction",
         "UploadProcessorFunction",
         "UploadExpiryFunction",
+        "StatsRollupFunction",
+        "StatsRollupWorkerFunction",
     }
 
 
@@ -131,7 +134,7 @@ def test_function_has_one_kind_of_trigger_wired_safely(function_id: str) -> None
             redrive = RESOURCES[queue_id]["Properties"]["RedrivePolicy"]
             assert referenced_ids(redrive["deadLetterTargetArn"]), function_id
             assert int(redrive["maxReceiveCount"]) >= 1
-        elif event["Type"] == "Schedule":
+        elif event["Type"] in {"Schedule", "ScheduleV2"}:
             assert props["RetryPolicy"]["MaximumRetryAttempts"] >= 1, function_id
             assert props["DeadLetterConfig"], function_id
         else:
@@ -215,6 +218,7 @@ def test_function_statements_are_least_privilege(function_id: str) -> None:
             "dynamodb": "AWS::DynamoDB::Table",
             "secretsmanager": "AWS::SecretsManager::Secret",
             "s3": "AWS::S3::Bucket",
+            "sqs": "AWS::SQS::Queue",
         }[service]
         for resource in resources:
             text = literal_text(resource)
@@ -503,3 +507,59 @@ def test_upload_limits_and_expiry_are_parameters_with_the_documented_defaults() 
     assert int(params["UploadPostMaxBytes"]["Default"]) == 100 * 1024**2
     assert int(params["UploadMaxBytes"]["Default"]) == 50 * 1024**3
     assert int(params["UploadUrlExpirySeconds"]["Default"]) == 15 * 60
+
+
+# --- the daily rollup -----------------------------------------------------------------------------------------
+
+ROLLUP = FUNCTIONS["StatsRollupFunction"]["Properties"]
+ROLLUP_WORKER = FUNCTIONS["StatsRollupWorkerFunction"]["Properties"]
+
+
+def test_the_rollup_runs_daily_after_midnight_utc_with_retries_and_a_dead_letter_queue() -> None:
+    (event,) = ROLLUP["Events"].values()
+    props = event["Properties"]
+    assert event["Type"] == "ScheduleV2"
+    assert re.fullmatch(r"cron\(\d{1,2} 0 \* \* \? \*\)", props["ScheduleExpression"]), props["ScheduleExpression"]
+    assert props.get("ScheduleExpressionTimezone", "UTC") == "UTC"
+    assert json.loads(props["Input"]) == {}  # the scheduled run: yesterday and the day before
+    assert referenced_ids(props["DeadLetterConfig"]["Arn"]) == {"RollupScheduleDeadLetterQueue"}
+    assert referenced_ids(ROLLUP["DeadLetterQueue"]["TargetArn"]) == {"RollupScheduleDeadLetterQueue"}
+
+
+def test_the_rollup_only_sends_work_items_and_the_worker_reads_them_from_its_queue() -> None:
+    # The scheduled function reads nothing: it may send to the work queue, and that is all.
+    assert [(s["Action"], referenced_ids(s["Resource"])) for s in statements("StatsRollupFunction")] == [
+        (["sqs:SendMessage"], {"RollupQueue"})
+    ]
+    assert ROLLUP["Environment"]["Variables"]["ROLLUP_QUEUE_URL"] == {"Ref": "RollupQueue"}
+    (event,) = ROLLUP_WORKER["Events"].values()
+    assert event["Type"] == "SQS" and referenced_ids(event["Properties"]["Queue"]) == {"RollupQueue"}
+    granted = {
+        (a, t)
+        for s in statements("StatsRollupWorkerFunction")
+        for a in s["Action"]
+        for t in referenced_ids(s["Resource"])
+    }
+    assert granted == {
+        ("dynamodb:Query", "ViewsTable"),
+        ("dynamodb:PutItem", "DailyStatsTable"),
+        ("dynamodb:UpdateItem", "DailyStatsTable"),
+        ("dynamodb:Query", "DailyStatsTable"),
+    }
+    # A work item becomes visible again only after the worker's whole timeout could have passed.
+    assert RESOURCES["RollupQueue"]["Properties"]["VisibilityTimeout"] >= 6 * ROLLUP_WORKER["Timeout"]
+
+
+def test_rollup_failures_and_dead_letters_raise_alarms() -> None:
+    alarms = TPL.of_type("AWS::CloudWatch::Alarm").values()
+    watched = {
+        (a["Properties"]["MetricName"], *referenced_ids(a["Properties"]["Dimensions"][0]["Value"])) for a in alarms
+    }
+    assert {
+        ("Errors", "StatsRollupFunction"),
+        ("Errors", "StatsRollupWorkerFunction"),
+        ("ApproximateNumberOfMessagesVisible", "RollupDeadLetterQueue"),
+        ("ApproximateNumberOfMessagesVisible", "RollupScheduleDeadLetterQueue"),
+    } <= watched
+    for alarm in alarms:
+        assert alarm["Properties"]["AlarmActions"], "an alarm nobody hears"

@@ -31,6 +31,7 @@ def reset() -> None:
     _dynamodb.cache_clear()
     _s3.cache_clear()
     _secrets.cache_clear()
+    _sqs.cache_clear()
 
 
 def dynamodb() -> Any:
@@ -39,6 +40,10 @@ def dynamodb() -> Any:
 
 def s3() -> Any:
     return _overrides.get("s3") or _s3()
+
+
+def sqs() -> Any:
+    return _overrides.get("sqs") or _sqs()
 
 
 def secrets() -> SecretsProvider:
@@ -63,6 +68,14 @@ def _s3() -> Any:
     style = "path" if get_settings().local_endpoint else "virtual"
     config = Config(signature_version="s3v4", s3={"addressing_style": style}, **_CLIENT_CONFIG)  # type: ignore[arg-type]
     return boto3.client("s3", region_name=get_settings().region, config=config)
+
+
+@cache
+def _sqs() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("sqs", region_name=get_settings().region, config=Config(**_CLIENT_CONFIG))
 
 
 @cache

@@ -47,6 +47,7 @@ class Settings(BaseModel):
     view_window_seconds: int = Field(default=1800, ge=1, le=86400)
     view_retention_days: int = Field(default=90, ge=3, le=3650)
     view_ip_mode: Literal["full", "truncated", "hashed"] = "full"
+    rollup_queue_url: str | None = None
     local_endpoint: str | None = Field(default=None, alias="AWS_ENDPOINT_URL")
 
     @classmethod

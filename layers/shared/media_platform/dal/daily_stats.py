@@ -83,7 +83,13 @@ def put_partial(stats: DayStats, shard: int) -> None:
 
 
 def partials_of(day: str) -> Iterator[DayStats]:
-    items = _query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": f"PARTIAL#{day}"}})
+    """Every partial of the day, read strongly consistent: the work item that completes a run reads partials that
+    other workers put moments before, and an eventually consistent read may miss one."""
+    items = _query(
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"PARTIAL#{day}"}},
+        ConsistentRead=True,
+    )
     for item in items:
         yield _from_item(item, day)
 
@@ -97,7 +103,7 @@ def shards_done(day: str, run_id: str, shard: int) -> int:
             Key={"pk": {"S": f"RUN#{day}#{run_id}"}, "sk": {"S": "RUN"}},
             UpdateExpression="ADD done_shards :shard",
             ExpressionAttributeValues={":shard": {"SS": [f"{shard:03d}"]}},
-            ReturnValues="UPDATED_NEW",
+            ReturnValues="ALL_NEW",  # UPDATED_NEW leaves out a set a redelivery did not change (moto)
         )
     return len(updated["Attributes"]["done_shards"]["SS"])
 
