@@ -47,7 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-cold", action="store_true", help="skip the cold starts")
     parser.add_argument("--no-warm", action="store_true", help="skip the warm requests")
     parser.add_argument(
-        "--no-rollup", action="store_true", help="skip the rollup's items-read measurement (moto, in-process)"
+        "--no-rollup",
+        action="store_true",
+        help="skip the rollup and per-view counts (moto, in-process)",
     )
     parser.add_argument(
         "--importtime",
@@ -136,6 +138,14 @@ def main(argv: list[str] | None = None) -> int:
         with open(os.devnull, "w") as devnull, redirect_stdout(devnull):  # the functions' log lines
             rollup = run_rollup_bench()
 
+    per_view = None
+    if not args.no_rollup:
+        from devtools.bench.views import measure_views
+
+        log("views: writes and bytes per view, analytics calls at two volumes")
+        with open(os.devnull, "w") as devnull, redirect_stdout(devnull):
+            per_view = measure_views()
+
     from devtools.bench.summary import summarise
 
     traced = next((t for t in targets if t.traced), None)
@@ -145,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         warm,
         traced=(traced.name.removesuffix(TRACED_SUFFIX), traced.name) if traced else None,
         rollup=rollup,
+        per_view=per_view,
         bench="make bench",
         date=datetime.now(UTC).date().isoformat(),
         python=platform.python_version(),
@@ -257,6 +268,10 @@ def print_report(args, summary, targets, skipped, profiles) -> None:  # type: ig
         from devtools.bench.rollup import rollup_sentence
 
         notes.append(rollup_sentence(summary["rollup"]))
+    if summary.get("per_view"):
+        from devtools.bench.views import per_view_sentence
+
+        notes.append(per_view_sentence(summary["per_view"]))
     for line in [*notes, *skipped]:
         print(f"  * {line}")
     for name, profile in profiles.items():

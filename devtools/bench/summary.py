@@ -119,10 +119,12 @@ def summarise(
     warm: dict[str, WarmResult],
     traced: tuple[str, str] | None = None,
     rollup: dict[str, Any] | None = None,
+    per_view: dict[str, Any] | None = None,
     **run: Any,
 ) -> dict[str, Any]:
     """`names`: the floors and the functions, in report order; `traced`: (function, its traced target's name);
-    `rollup`: the rollup's items-read figures (`devtools.bench.rollup`); `run`: what describes the run (python,
+    `rollup`: the rollup's items-read figures (`devtools.bench.rollup`); `per_view`: writes and bytes per view and
+    analytics calls (`devtools.bench.views`); `run`: what describes the run (python,
     machine, cpus, cold_runs, warm_iterations, elapsed_s, ...)."""
     floor_runs = cold.get(FLOOR)
     floor_ms = (
@@ -158,6 +160,10 @@ def summarise(
         summary["rollup"] = rollup
         if not rollup["met"]:
             summary["missed"]["rollup"] = ["items_read_per_view"]
+    if per_view is not None:
+        summary["per_view"] = per_view
+        if not per_view["met"]:
+            summary["missed"]["per_view"] = ["writes_per_view_or_flat_analytics_reads"]
     if traced and traced[1] in measured:
         summary["xray_sdk"] = {"function": traced[0], **xray_cost(measured[traced[0]], measured[traced[1]])}
     return summary
@@ -208,6 +214,10 @@ def markdown_table(summary: dict[str, Any]) -> str:
         from devtools.bench.rollup import rollup_sentence
 
         lines += ["", rollup_sentence(summary["rollup"])]
+    if summary.get("per_view"):
+        from devtools.bench.views import per_view_sentence
+
+        lines += ["", per_view_sentence(summary["per_view"])]
     return "\n".join(lines)
 
 

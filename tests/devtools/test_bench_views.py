@@ -12,6 +12,7 @@ def test_a_view_is_two_small_writes_and_analytics_reads_do_not_grow_with_views()
     assert 100 < figures["record_bytes"] < 1024 and figures["marker_bytes"] < 1024  # one write unit each
     by_volume = figures["analytics_calls_for_30_rolled_days"]
     assert by_volume["10"] == by_volume["10000"] <= 4
+    assert figures["met"]
 
 
 def test_item_bytes_follows_dynamodbs_sizing() -> None:
