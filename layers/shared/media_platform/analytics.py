@@ -47,13 +47,18 @@ def media_analytics(caller: Claims, media_id: str, first: date | None, last: dat
     """For the media's owner (an editor) or an admin."""
     media = access.find_manageable(caller, media_id)
     first, last = date_range(first, last)
+    return report(media.id, media.created_at.astimezone(UTC).date(), first, last)
+
+
+def report(media_id: str, created: date, first: date, last: date) -> MediaAnalytics:
+    """The media item's numbers from `first` to `last`; nothing is read live before `created`."""
     days = _days(first, last)
     rolled = daily_stats.rolled_days(days[0], days[-1])
-    stored = {stats.day: stats for stats in daily_stats.days_of(media.id, days[0], days[-1])}
+    stored = {stats.day: stats for stats in daily_stats.days_of(media_id, days[0], days[-1])}
     # A day before the media existed, or past the raw log's retention, has nothing to read live.
     oldest_raw = (today() - timedelta(days=get_settings().view_retention_days)).isoformat()
-    since = max(media.created_at.astimezone(UTC).date().isoformat(), oldest_raw)
-    live = _read_live(media.id, [day for day in days if day not in rolled and day >= since])
+    since = max(created.isoformat(), oldest_raw)
+    live = _read_live(media_id, [day for day in days if day not in rolled and day >= since])
 
     daily: list[DailyViews] = []
     day_sketches: list[bytes] = []
@@ -77,7 +82,7 @@ def media_analytics(caller: Claims, media_id: str, first: date | None, last: dat
         else:
             daily.append(DailyViews(date=date.fromisoformat(day), views=0, unique_viewers=0))
     return MediaAnalytics(
-        media_id=media.id,
+        media_id=media_id,
         first=first,
         last=last,
         total_views=sum(row.views for row in daily),
