@@ -6,12 +6,13 @@ the worker. Reads of the daily statistics table (the partials, O(media x shards)
 from __future__ import annotations
 
 import importlib
-import os
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from devtools.bench.environment import emulated_stack
 
 DAY = datetime(2026, 11, 24, tzinfo=UTC)
 DAY_VIEWS = 160
@@ -47,38 +48,17 @@ class CountingDynamoDB:
 
 
 @contextmanager
-def emulated_stack() -> Iterator[Any]:
-    """moto in-process with template.yaml's resources and the functions' environment; all undone after."""
-    from moto import mock_aws
+def rollup_stack() -> Iterator[Any]:
+    """The emulated stack, with the rollup's clock just after the measured day."""
+    from media_platform import rollup_plan
 
-    from devtools.local_stack.resources import provision
-    from devtools.local_stack.stack import LOCAL_ENV, stack_environment
-    from devtools.local_stack.template import Template
-    from media_platform import clients, rollup_plan
-    from media_platform.settings import get_settings
-
-    template = Template.load()
-    environment = {**stack_environment(template), **LOCAL_ENV}
-    saved = {name: os.environ.get(name) for name in [*environment, "AWS_ENDPOINT_URL"]}
     clock = rollup_plan.clock
     try:
-        with mock_aws():  # moto removes the credentials it set when it stops: the environment is put back after
-            os.environ.update(environment)
-            os.environ.pop("AWS_ENDPOINT_URL", None)
-            get_settings.cache_clear()
-            clients.reset()
-            provision(template)
+        with emulated_stack() as template:
             rollup_plan.clock = lambda: DAY + timedelta(days=1, minutes=15)
             yield template
     finally:
         rollup_plan.clock = clock
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_settings.cache_clear()
-        clients.reset()
 
 
 def seed(template: Any, days: list[datetime], views_per_day: int, salt: int) -> None:
@@ -151,7 +131,7 @@ def roll_day(template: Any, day_views: int, other_views: int) -> dict[str, Any]:
 def run_rollup_bench() -> dict[str, Any]:
     """DAY rolled with only its own views in the log (1x), then again once HISTORY times as many views of the days
     around it are there; whether both meet TARGET, and how much the ratio grew."""
-    with emulated_stack() as template:
+    with rollup_stack() as template:
         seed(template, [DAY], DAY_VIEWS, salt=1)
         alone = roll_day(template, DAY_VIEWS, 0)
         around = [DAY + timedelta(days=n) for n in range(-HISTORY // 2, HISTORY // 2 + 1) if n]

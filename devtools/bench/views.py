@@ -4,11 +4,12 @@ days, at two view volumes (reads must not grow with views)."""
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from devtools.bench.environment import emulated_stack
 
 VIEWS = 50
 MONTH = 30
@@ -76,18 +77,13 @@ def item_bytes(item: dict[str, Any]) -> int:
 
 def measure_views() -> dict[str, Any]:
     """The figures, each from the real code paths: `view_log.record_view` and `analytics.media_analytics`."""
-    from moto import mock_aws
-
-    with mock_aws():
+    with emulated_stack():
         return _measure()
 
 
 def _measure() -> dict[str, Any]:
     import boto3
 
-    from devtools.local_stack.resources import provision
-    from devtools.local_stack.stack import stack_environment
-    from devtools.local_stack.template import Template
     from media_platform import analytics, clients, view_log
     from media_platform.dal import daily_stats
     from media_platform.dal import media as media_table
@@ -96,71 +92,55 @@ def _measure() -> dict[str, Any]:
     from media_platform.sketches import sketch_of
     from media_platform.tokens import Claims, TokenKind
 
-    template = Template.load()
-    saved = {name: os.environ.get(name) for name in [*stack_environment(template), "AWS_ENDPOINT_URL"]}
-    os.environ.update(stack_environment(template))
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    get_settings.cache_clear()
-    clients.reset()
-    try:
-        provision(template)
-        created = datetime.now(UTC) - timedelta(days=2 * MONTH)
-        media_id, owner = str(uuid.uuid4()), str(uuid.uuid4())
-        media_table.put_new(
-            Media(
-                id=media_id,
-                title="Bench",
-                filename="bench.mp4",
-                content_type="video/mp4",
-                size_bytes=1,
-                owner_id=owner,
-                object_key=f"uploads/{media_id}",
-                status=MediaStatus.READY,
-                created_at=created,
-                updated_at=created,
-                upload_expires_at=0,
-            )
+    created = datetime.now(UTC) - timedelta(days=2 * MONTH)
+    media_id, owner = str(uuid.uuid4()), str(uuid.uuid4())
+    media_table.put_new(
+        Media(
+            id=media_id,
+            title="Bench",
+            filename="bench.mp4",
+            content_type="video/mp4",
+            size_bytes=1,
+            owner_id=owner,
+            object_key=f"uploads/{media_id}",
+            status=MediaStatus.READY,
+            created_at=created,
+            updated_at=created,
+            upload_expires_at=0,
         )
-        counting = _Counting(clients.dynamodb())
-        clients.override("dynamodb", counting)
-        now = datetime.now(UTC)
-        for n in range(VIEWS):
-            view_log.record_view(
-                view_log.View(media_id, owner, now, f"198.51.{n // 250}.{n % 250}", "Bench/1.0", "u", TokenKind.STREAM)
-            )
-        writes = counting.calls.count("put_item") / VIEWS
-        table = get_settings().resource("views_table")
-        items = boto3.client("dynamodb", region_name=get_settings().region).scan(TableName=table)["Items"]
-        records = [item_bytes(i) for i in items if i["pk"]["S"].startswith("VIEWS#")]
-        markers = [item_bytes(i) for i in items if i["pk"]["S"].startswith("SEEN#")]
+    )
+    counting = _Counting(clients.dynamodb())
+    clients.override("dynamodb", counting)
+    now = datetime.now(UTC)
+    for n in range(VIEWS):
+        view_log.record_view(
+            view_log.View(media_id, owner, now, f"198.51.{n // 250}.{n % 250}", "Bench/1.0", "u", TokenKind.STREAM)
+        )
+    writes = counting.calls.count("put_item") / VIEWS
+    table = get_settings().resource("views_table")
+    items = boto3.client("dynamodb", region_name=get_settings().region).scan(TableName=table)["Items"]
+    records = [item_bytes(i) for i in items if i["pk"]["S"].startswith("VIEWS#")]
+    markers = [item_bytes(i) for i in items if i["pk"]["S"].startswith("SEEN#")]
 
-        caller = Claims(subject=owner, role=Role.EDITOR, expires_at=int(time.time()) + 600, issued_at=time.time())
-        first = (created + timedelta(days=1)).date()
-        calls_by_volume = {}
-        for per_day in (10, 10_000):
-            for day in range(MONTH):
-                date = (first + timedelta(days=day)).isoformat()
-                viewers = [f"{day}-{v}" for v in range(min(per_day, 2_000))]
-                stats = daily_stats.DayStats(media_id, owner, date, per_day, len(viewers), sketch_of(viewers))
-                daily_stats.put_day(stats)
-                daily_stats.mark_rolled(date, now.isoformat())
-            counting.calls.clear()
-            analytics.media_analytics(caller, media_id, first, first + timedelta(days=MONTH - 1))
-            calls_by_volume[str(per_day)] = len(counting.calls)
-        calls = list(calls_by_volume.values())
-        return {
-            "writes_per_view": writes,
-            "record_bytes": round(sum(records) / len(records)),
-            "marker_bytes": round(sum(markers) / len(markers)),
-            "analytics_calls_for_30_rolled_days": calls_by_volume,
-            "target_writes_per_view": MAX_WRITES_PER_VIEW,
-            "met": writes <= MAX_WRITES_PER_VIEW and len(set(calls)) == 1,
-        }
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_settings.cache_clear()
-        clients.reset()
+    caller = Claims(subject=owner, role=Role.EDITOR, expires_at=int(time.time()) + 600, issued_at=time.time())
+    first = (created + timedelta(days=1)).date()
+    calls_by_volume = {}
+    for per_day in (10, 10_000):
+        for day in range(MONTH):
+            date = (first + timedelta(days=day)).isoformat()
+            viewers = [f"{day}-{v}" for v in range(min(per_day, 2_000))]
+            stats = daily_stats.DayStats(media_id, owner, date, per_day, len(viewers), sketch_of(viewers))
+            daily_stats.put_day(stats)
+            daily_stats.mark_rolled(date, now.isoformat())
+        counting.calls.clear()
+        analytics.media_analytics(caller, media_id, first, first + timedelta(days=MONTH - 1))
+        calls_by_volume[str(per_day)] = len(counting.calls)
+    calls = list(calls_by_volume.values())
+    return {
+        "writes_per_view": writes,
+        "record_bytes": round(sum(records) / len(records)),
+        "marker_bytes": round(sum(markers) / len(markers)),
+        "analytics_calls_for_30_rolled_days": calls_by_volume,
+        "target_writes_per_view": MAX_WRITES_PER_VIEW,
+        "met": writes <= MAX_WRITES_PER_VIEW and len(set(calls)) == 1,
+    }

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from devtools.bench.environment import function_environment
 from devtools.bench.targets import (
     ADMIN_EMAIL,
     ADMIN_ID,
@@ -205,34 +206,19 @@ class WarmResult:
 def stubbed_aws(environment: dict[str, str], admin_hash: str) -> Iterator[None]:
     """The functions' environment, the fakes, and log lines sent to /dev/null (still formatted, as in Lambda)."""
     from media_platform import clients
-    from media_platform.settings import get_settings
-
-    environment = {**environment, **TRACE_HEADER_ENV}
-    saved = {name: os.environ.get(name) for name in [*environment, "AWS_ENDPOINT_URL"]}
-    os.environ.update(environment)
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    get_settings.cache_clear()
-    clients.reset()
-    clients.override("dynamodb", FakeDynamoDB(admin_hash))
-    clients.override("s3", FakeS3())
-    clients.override("secrets", FakeSecrets())
     from media_platform.observability import logger
 
-    handler = logger.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    with open(os.devnull, "w") as devnull:
+    with function_environment({**environment, **TRACE_HEADER_ENV}), open(os.devnull, "w") as devnull:
+        clients.override("dynamodb", FakeDynamoDB(admin_hash))
+        clients.override("s3", FakeS3())
+        clients.override("secrets", FakeSecrets())
+        handler = logger.registered_handler
+        assert isinstance(handler, logging.StreamHandler)
         previous = handler.setStream(devnull)
         try:
             yield
         finally:
             handler.setStream(previous or sys.stdout)
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-            get_settings.cache_clear()
-            clients.reset()
 
 
 def percentile(samples: list[float], fraction: float) -> float:
