@@ -3,6 +3,8 @@ from __future__ import annotations
 import time
 
 import jwt
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 
 from media_platform import clients, tokens
@@ -226,3 +228,92 @@ def test_a_short_signing_key_is_refused() -> None:
 
     with pytest.raises(tokens.WeakSigningKey):
         tokens.issue(TokenKind.ACCESS, "u", Role.VIEWER, 60)
+
+
+def test_issued_tokens_carry_the_one_header_the_verifier_accepts() -> None:
+    token = tokens.issue(TokenKind.ACCESS, "user-1", Role.EDITOR, 60)
+
+    assert token.split(".")[0].encode() == tokens.ISSUED_HEADER
+    assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}
+
+
+def test_a_validly_signed_token_with_any_other_header_is_refused() -> None:
+    # Signed with the right key and algorithm, but the header is not byte for byte the one issued here.
+    for headers in ({"kid": "other"}, {"typ": "jwt"}, {"crit": ["exp"]}):
+        token = jwt.encode(claims(), KEY, algorithm="HS256", headers=headers)
+        with pytest.raises(NotAuthenticated):
+            tokens.verify(token, TokenKind.ACCESS)
+
+
+def _pyjwt_decode(token: str, kind: TokenKind, required: list[str], now: float) -> dict[str, object]:
+    """The verifier as it was, on PyJWT: the oracle that tokens._decode is held to."""
+    decoded: dict[str, object] = jwt.decode(
+        token,
+        KEY,
+        algorithms=["HS256"],
+        audience=tokens.AUDIENCE[kind],
+        issuer="media-platform",
+        options={"require": required, "verify_exp": False, "verify_iat": False},
+    )
+    if decoded["token_use"] != kind.value:
+        raise jwt.InvalidTokenError("wrong token type")
+    iat, exp = decoded["iat"], decoded["exp"]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (iat, exp)):
+        raise jwt.InvalidTokenError("numbers")
+    if exp <= now - tokens.LEEWAY_SECONDS or iat > now + tokens.LEEWAY_SECONDS:  # type: ignore[operator]
+        raise jwt.InvalidTokenError("time")
+    return decoded
+
+
+def _verdict(decode: object, token: str, now: float) -> dict[str, object] | str:
+    try:
+        return decode(token, TokenKind.ACCESS, tokens.REQUIRED_CLAIMS, now)  # type: ignore[operator, no-any-return]
+    except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
+        return type(exc).__name__
+
+
+NOW = int(time.time())  # PyJWT checks `nbf` against the real clock
+CLAIM_CHANGES = st.fixed_dictionaries(
+    {},
+    optional={
+        "sub": st.sampled_from([None, "", "other-user", 7]),
+        "role": st.sampled_from([None, "admin", "viewer"]),
+        "iat": st.sampled_from([None, NOW - 10, NOW + 4.9, NOW + 5.1, True, "now"]),
+        "exp": st.sampled_from([None, NOW - 5, NOW - 4.9, NOW + 1, 2**40, False, "later"]),
+        "iss": st.sampled_from([None, "someone-else", ""]),
+        "aud": st.sampled_from([None, "media-platform-stream", "", 0]),
+        "token_use": st.sampled_from([None, "stream", "ACCESS"]),
+        "nbf": st.sampled_from([NOW - 100, NOW + 100]),
+    },
+)
+SEGMENT_CHARS = st.sampled_from("AZaz09-_=.+/!é ")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    changes=CLAIM_CHANGES,
+    key=st.sampled_from([KEY, "k" * 63 + "j", "another-key-" + "x" * 40]),
+    algorithm=st.sampled_from(["HS256", "HS256", "HS384", "none"]),
+    edit=st.one_of(st.none(), st.tuples(st.integers(0, 400), SEGMENT_CHARS), st.integers(0, 400)),
+)
+def test_the_verifier_accepts_only_what_pyjwt_accepts(
+    changes: dict[str, object], key: str, algorithm: str, edit: tuple[int, str] | int | None
+) -> None:
+    base = claims(iat=NOW - 10, exp=NOW + 600)
+    token = jwt.encode(
+        {k: v for k, v in (base | changes).items() if v is not None},
+        key if algorithm != "none" else None,  # type: ignore[arg-type]
+        algorithm=algorithm,
+    )
+    if isinstance(edit, tuple):  # one character replaced
+        at = edit[0] % len(token)
+        token = token[:at] + edit[1] + token[at + 1 :]
+    elif isinstance(edit, int):  # cut short
+        token = token[: edit % len(token)]
+
+    ours, reference = _verdict(tokens._decode, token, NOW), _verdict(_pyjwt_decode, token, NOW)
+
+    if isinstance(ours, dict):
+        assert ours == reference, "accepted a token PyJWT refuses"
+    elif token.split(".")[0].encode() == tokens.ISSUED_HEADER and isinstance(reference, dict):
+        pytest.fail(f"refused ({ours}) a token PyJWT accepts")
