@@ -169,6 +169,7 @@ class FakeS3:
         self._signer = boto3.client("s3", region_name="us-east-1", config=config)
         self.generate_presigned_url = self._signer.generate_presigned_url
         self.generate_presigned_post = self._signer.generate_presigned_post
+        self.meta = self._signer.meta  # the region media_platform.clients.S3Presigner signs for
 
     def get_paginator(self, name: str) -> Any:
         return FakeVersionListing()

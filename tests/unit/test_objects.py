@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
@@ -76,3 +79,77 @@ def test_head_answered_403_for_an_object_that_is_there_raises(s3: Stubber) -> No
 
     with pytest.raises(ClientError):
         objects.head(KEY)
+
+
+FROZEN = datetime(2026, 12, 2, 5, 30, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def frozen_signing_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    import botocore.auth
+
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: FROZEN)
+    # The client's path would sign through awscrt where it is installed (not in Lambda): compare like with like.
+    monkeypatch.setitem(botocore.auth.AUTH_TYPE_MAPS, "s3v4-query", botocore.auth.S3SigV4QueryAuth)
+
+
+def query_of(url: str) -> tuple[str, dict[str, list[str]]]:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}", parse_qs(parts.query, keep_blank_values=True)
+
+
+@pytest.mark.parametrize(
+    ("region", "config", "endpoint"),
+    [
+        pytest.param("us-east-1", {"addressing_style": "virtual"}, None, id="virtual-us-east-1"),
+        pytest.param("eu-west-1", {"addressing_style": "virtual"}, None, id="virtual-eu-west-1"),
+        pytest.param("us-east-1", {"addressing_style": "path"}, "http://127.0.0.1:4566", id="path-local"),
+    ],
+)
+@pytest.mark.parametrize("token", [None, "session-token/with+chars="], ids=["static", "session"])
+def test_presigned_urls_are_the_ones_the_client_would_sign(
+    frozen_signing_clock: None,
+    monkeypatch: pytest.MonkeyPatch,
+    region: str,
+    config: dict[str, str],
+    endpoint: str | None,
+    token: str | None,
+) -> None:
+    monkeypatch.setenv("MEDIA_BUCKET", BUCKET)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret/example+key")
+    if token:
+        monkeypatch.setenv("AWS_SESSION_TOKEN", token)
+    else:
+        monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    clients.reset()  # a session that reads these credentials
+    client = boto3.Session().client(
+        "s3",
+        region_name=region,
+        endpoint_url=endpoint,
+        config=Config(signature_version="s3v4", s3=config),  # type: ignore[arg-type]
+    )
+    clients.override("s3", client)
+    key = "uploads/0b9b2b1e ~é+%/name.mp4"
+    disposition = "inline; filename=\"a b.mp4\"; filename*=UTF-8''a%20b%C3%A9.mp4"
+
+    ours = objects.presigned_get(key, "v-1", "video/mp4", disposition, 900)
+    theirs = client.generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": BUCKET,
+            "Key": key,
+            "VersionId": "v-1",
+            "ResponseContentType": "video/mp4",
+            "ResponseContentDisposition": disposition,
+        },
+        ExpiresIn=900,
+    )
+    part = objects.presigned_part_url(key, "upload/1+2", 7, 600)
+    their_part = client.generate_presigned_url(
+        "upload_part", Params={"Bucket": BUCKET, "Key": key, "UploadId": "upload/1+2", "PartNumber": 7}, ExpiresIn=600
+    )
+
+    assert query_of(ours) == query_of(theirs)
+    assert query_of(part) == query_of(their_part)
+    assert query_of(ours)[1]["X-Amz-Signature"] != query_of(part)[1]["X-Amz-Signature"]

@@ -3,9 +3,9 @@ from __future__ import annotations
 import time
 
 import jwt
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import pytest
 
 from media_platform import clients, tokens
 from media_platform.errors import NotAuthenticated

@@ -55,18 +55,12 @@ def presigned_post(key: str, content_type: str, size_bytes: int, expires_in: int
 def presigned_get(key: str, version_id: str, content_type: str, disposition: str, expires_in: int) -> str:
     """A SigV4 GET of exactly this version, answering with this Content-Type and Content-Disposition. S3 serves
     Range requests on it, so a player seeks without coming back to the API."""
-    url: str = clients.s3().generate_presigned_url(
-        "get_object",
-        Params={
-            "Bucket": _bucket(),
-            "Key": key,
-            "VersionId": version_id,
-            "ResponseContentType": content_type,
-            "ResponseContentDisposition": disposition,
-        },
-        ExpiresIn=expires_in,
-    )
-    return url
+    params = {
+        "response-content-disposition": disposition,
+        "response-content-type": content_type,
+        "versionId": version_id,
+    }
+    return clients.s3_presigner().url("GET", _bucket(), key, params, expires_in)
 
 
 def start_multipart(key: str, content_type: str) -> str:
@@ -76,12 +70,8 @@ def start_multipart(key: str, content_type: str) -> str:
 
 
 def presigned_part_url(key: str, upload_id: str, part_number: int, expires_in: int) -> str:
-    url: str = clients.s3().generate_presigned_url(
-        "upload_part",
-        Params={"Bucket": _bucket(), "Key": key, "UploadId": upload_id, "PartNumber": part_number},
-        ExpiresIn=expires_in,
-    )
-    return url
+    params = {"partNumber": str(part_number), "uploadId": upload_id}
+    return clients.s3_presigner().url("PUT", _bucket(), key, params, expires_in)
 
 
 def list_parts(key: str, upload_id: str) -> list[Part]:
