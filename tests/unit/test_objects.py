@@ -87,8 +87,12 @@ FROZEN = datetime(2026, 12, 2, 5, 30, 0, tzinfo=UTC)
 @pytest.fixture
 def frozen_signing_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     import botocore.auth
+    import botocore.compat
+    import botocore.signers
 
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: FROZEN)
+    for module in (botocore.signers, botocore.compat):  # a POST policy's expiration
+        monkeypatch.setattr(module, "get_current_datetime", lambda: FROZEN)
     # The client's path would sign through awscrt where it is installed (not in Lambda): compare like with like.
     monkeypatch.setitem(botocore.auth.AUTH_TYPE_MAPS, "s3v4-query", botocore.auth.S3SigV4QueryAuth)
 
@@ -150,6 +154,16 @@ def test_presigned_urls_are_the_ones_the_client_would_sign(
         "upload_part", Params={"Bucket": BUCKET, "Key": key, "UploadId": "upload/1+2", "PartNumber": 7}, ExpiresIn=600
     )
 
+    post = objects.presigned_post(key, "video/mp4", 100 * MiB, 900)
+    their_post = client.generate_presigned_post(
+        BUCKET,
+        key,
+        Fields={"Content-Type": "video/mp4"},
+        Conditions=[{"Content-Type": "video/mp4"}, ["content-length-range", 1, 100 * MiB]],
+        ExpiresIn=900,
+    )
+
     assert query_of(ours) == query_of(theirs)
+    assert post == their_post
     assert query_of(part) == query_of(their_part)
     assert query_of(ours)[1]["X-Amz-Signature"] != query_of(part)[1]["X-Amz-Signature"]

@@ -67,6 +67,7 @@ class S3Presigner:
         self._region: str = client.meta.region_name
         self._credentials = _session().get_credentials()  # refreshable; frozen per signature
         self._bucket_urls: dict[str, str] = {}
+        self._post_urls: dict[str, str] = {}
 
     def url(self, method: str, bucket: str, key: str, params: dict[str, str], expires_in: int) -> str:
         from botocore.auth import S3SigV4QueryAuth
@@ -76,11 +77,36 @@ class S3Presigner:
         S3SigV4QueryAuth(self._credentials.get_frozen_credentials(), "s3", self._region, expires_in).add_auth(request)
         return str(request.url)
 
+    def post(
+        self, bucket: str, key: str, fields: dict[str, str], conditions: list[Any], expires_in: int
+    ) -> dict[str, Any]:
+        """A presigned POST of exactly this key, as `generate_presigned_post` builds it (bucket and key conditions
+        appended to the caller's)."""
+        from datetime import timedelta
+
+        from botocore import auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.compat import get_current_datetime
+
+        expiration = (get_current_datetime() + timedelta(seconds=expires_in)).strftime(auth.ISO8601)
+        policy = {"expiration": expiration, "conditions": [*conditions, {"bucket": bucket}, {"key": key}]}
+        signed_fields = {**fields, "key": key}
+        request = AWSRequest(method="POST", url=self._post_url(bucket))
+        request.context["s3-presign-post-fields"] = signed_fields
+        request.context["s3-presign-post-policy"] = policy
+        auth.S3SigV4PostAuth(self._credentials.get_frozen_credentials(), "s3", self._region).add_auth(request)
+        return {"url": request.url, "fields": signed_fields}
+
     def _bucket_url(self, bucket: str) -> str:
         if bucket not in self._bucket_urls:
             probe = urlsplit(self.client.generate_presigned_url("get_object", {"Bucket": bucket, "Key": "k"}, 1))
             self._bucket_urls[bucket] = f"{probe.scheme}://{probe.netloc}{probe.path.removesuffix('k')}"
         return self._bucket_urls[bucket]
+
+    def _post_url(self, bucket: str) -> str:
+        if bucket not in self._post_urls:
+            self._post_urls[bucket] = str(self.client.generate_presigned_post(bucket, "k", ExpiresIn=1)["url"])
+        return self._post_urls[bucket]
 
 
 def sqs() -> Any:

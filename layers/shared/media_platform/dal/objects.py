@@ -42,14 +42,13 @@ def _bucket() -> str:
 
 def presigned_post(key: str, content_type: str, size_bytes: int, expires_in: int) -> dict[str, Any]:
     """A POST policy pinned to this key, this exact Content-Type and 1..size_bytes bytes."""
-    post: dict[str, Any] = clients.s3().generate_presigned_post(
-        Bucket=_bucket(),
-        Key=key,
-        Fields={"Content-Type": content_type},
-        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, size_bytes]],
-        ExpiresIn=expires_in,
+    return clients.s3_presigner().post(
+        _bucket(),
+        key,
+        fields={"Content-Type": content_type},
+        conditions=[{"Content-Type": content_type}, ["content-length-range", 1, size_bytes]],
+        expires_in=expires_in,
     )
-    return post
 
 
 def presigned_get(key: str, version_id: str, content_type: str, disposition: str, expires_in: int) -> str:
