@@ -224,7 +224,9 @@ class Gateway:
         if self.cors is None:
             return self._answer(request)
         if is_preflight(request.method, request.headers):
-            return "-", Response(status=204, headers=self.cors.preflight_headers(request.headers))
+            preflight = Response(status=204, headers=self.cors.preflight_headers(request.headers))
+            del preflight.headers["Content-Type"]  # no body, so no type
+            return "-", preflight
         function, response = self._answer(request)
         for name in {n for n, _ in response.headers if n.lower().startswith("access-control-")}:
             del response.headers[name]
