@@ -63,6 +63,9 @@ class LocalStack:
         return f"http://{self.host}:{self.aws_port}"
 
     def start(self) -> LocalStack:
+        # werkzeug logs every request of both servers; the queue poller alone makes one a second. Quiet unless asked,
+        # from the first request (provisioning makes dozens).
+        logging.getLogger("werkzeug").setLevel(logging.INFO if self.verbose else logging.ERROR)
         self._set_env(stack_environment(self.template))
         # moto copies MOTO_DISABLE_GLOBAL_CORS at import, which may have happened before this process set it: without
         # it, moto answers every origin and the bucket's CORS rules would go untested.
@@ -81,8 +84,6 @@ class LocalStack:
         self.gateway = Gateway(
             list(self.functions.values()), access_log=self.access_log, cors=self.template.http_api_cors()
         )
-        # werkzeug logs every request of both servers; the queue poller alone makes one a second. Quiet unless asked.
-        logging.getLogger("werkzeug").setLevel(logging.INFO if self.verbose else logging.ERROR)
         threading.Thread(target=self._server.serve_forever, daemon=True, name="local-api").start()
         self._serving = True
         self._start_triggers()
