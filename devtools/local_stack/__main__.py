@@ -48,6 +48,8 @@ def main() -> None:
     print(f"Swagger UI          {stack.api_url}/docs", flush=True)
     print(f"OpenAPI             {stack.api_url}/openapi.json", flush=True)
     print(f"AWS emulator (moto) {stack.aws_url}  (AWS_ENDPOINT_URL for the AWS CLI or boto3)", flush=True)
+    if stack.gateway.cors:
+        print(f"CORS origins        {', '.join(stack.gateway.cors.allow_origins)}  (API and bucket)", flush=True)
     print("Routes from template.yaml:\n  " + "\n  ".join(routes), flush=True)
     print("Event sources:\n  " + "\n  ".join(stack.triggers()), flush=True)
     env_file = write_sam_env(stack)

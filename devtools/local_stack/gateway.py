@@ -1,5 +1,6 @@
 """An API Gateway HTTP API in miniature: sends each request to the function that template.yaml maps its method and
-path to, as a payload-v2 event through the function's real Lambda handler, and serves /docs for the whole API."""
+path to, as a payload-v2 event through the function's real Lambda handler, answers CORS as the HTTP API's
+`CorsConfiguration` says, and serves /docs for the whole API (Swagger UI's files from Powertools: no CDN)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.resources import files
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -19,9 +21,17 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from werkzeug.wrappers import Request, Response
 
+from devtools.local_stack.cors import CorsConfig, is_preflight
 from devtools.local_stack.template import Function, Route
 
 _thread_state = threading.local()
+
+# Swagger UI's script and stylesheet as Powertools ships them, served by the gateway so /docs works offline.
+SWAGGER_UI_FILES = {
+    "/docs/swagger-ui-bundle.min.js": ("swagger-ui-bundle.min.js", "text/javascript; charset=utf-8"),
+    "/docs/swagger-ui.min.css": ("swagger-ui.min.css", "text/css; charset=utf-8"),
+}
+_SWAGGER_UI_PACKAGE = "aws_lambda_powertools.event_handler.openapi.swagger_ui"
 
 
 class RouteMismatch(RuntimeError):
@@ -176,15 +186,23 @@ class Gateway:
         functions: list[LoadedFunction],
         title: str = "Media Platform API (local)",
         access_log: Callable[[str], None] | None = None,
+        cors: CorsConfig | None = None,
     ) -> None:
         check_routes(functions)
         self.access_log = access_log  # one line per request, as `sam local start-api` prints
+        self.cors = cors  # the HTTP API's CorsConfiguration; None: no CORS, as an API without one
         self.functions = functions
         self.openapi = merged_openapi(functions, title)
         table = [(route, f) for f in functions for route in f.spec.routes]
         # Like API Gateway, a path with fewer variables is the more specific match.
         self.routes = sorted(table, key=lambda rf: (rf[0].path.count("{"), -len(rf[0].path)))
-        self.docs_html = get_swagger_ui_html(openapi_url="/openapi.json", title=title).body
+        self.docs_html = get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=title,
+            swagger_js_url="/docs/swagger-ui-bundle.min.js",
+            swagger_css_url="/docs/swagger-ui.min.css",
+            swagger_favicon_url="data:,",  # no icon rather than one from the internet
+        ).body
 
     def match(self, method: str, path: str) -> tuple[Route, LoadedFunction, dict[str, str]] | None:
         for route, function in self.routes:
@@ -194,11 +212,27 @@ class Gateway:
 
     def dispatch(self, request: Request) -> Response:
         started = time.perf_counter()
-        function, response = self._answer(request)
+        function, response = self._answer_with_cors(request)
         if self.access_log:
             ms = (time.perf_counter() - started) * 1000
             self.access_log(f"{request.method} {request.path} {response.status_code} {function} {ms:.0f} ms")
         return response
+
+    def _answer_with_cors(self, request: Request) -> tuple[str, Response]:
+        """Like an HTTP API with CORS configured: it answers preflights itself (whatever the path), drops the CORS
+        headers a function returns, and adds its own to the answer for an allowed origin."""
+        if self.cors is None:
+            return self._answer(request)
+        if is_preflight(request.method, request.headers):
+            preflight = Response(status=204, headers=self.cors.preflight_headers(request.headers))
+            del preflight.headers["Content-Type"]  # no body, so no type
+            return "-", preflight
+        function, response = self._answer(request)
+        for name in {n for n, _ in response.headers if n.lower().startswith("access-control-")}:
+            del response.headers[name]
+        for name, value in self.cors.response_headers(request.headers.get("Origin")).items():
+            response.headers.add(name, value)
+        return function, response
 
     def _answer(self, request: Request) -> tuple[str, Response]:
         """The response, and the logical id of the function that gave it (`-` for the gateway's own pages)."""
@@ -206,6 +240,9 @@ class Gateway:
             return "-", Response(json.dumps(self.openapi), content_type="application/json")
         if request.path == "/docs":
             return "-", Response(bytes(self.docs_html), content_type="text/html")
+        if asset := SWAGGER_UI_FILES.get(request.path):
+            name, content_type = asset
+            return "-", Response(files(_SWAGGER_UI_PACKAGE).joinpath(name).read_bytes(), content_type=content_type)
         matched = self.match(request.method, request.path)
         if matched is None:
             return "-", _not_found(f"No route for {request.method} {request.path}.")

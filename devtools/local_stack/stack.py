@@ -50,6 +50,7 @@ class LocalStack:
         self.template = Template.load(template_path)
         self._moto: ThreadedMotoServer | None = None
         self._server: BaseWSGIServer | None = None
+        self._serving = False
         self._saved_env: dict[str, str | None] = {}
         self.gateway: Gateway | None = None
 
@@ -62,6 +63,9 @@ class LocalStack:
         return f"http://{self.host}:{self.aws_port}"
 
     def start(self) -> LocalStack:
+        # werkzeug logs every request of both servers; the queue poller alone makes one a second. Quiet unless asked,
+        # from the first request (provisioning makes dozens).
+        logging.getLogger("werkzeug").setLevel(logging.INFO if self.verbose else logging.ERROR)
         self._set_env(stack_environment(self.template))
         # moto copies MOTO_DISABLE_GLOBAL_CORS at import, which may have happened before this process set it: without
         # it, moto answers every origin and the bucket's CORS rules would go untested.
@@ -70,17 +74,30 @@ class LocalStack:
         self._moto.start()
         self.aws_port = self._moto.get_host_and_port()[1]
         self._set_env({"AWS_ENDPOINT_URL": self.aws_url})
+        # The API's port first: its own origins join the allowed ones before the bucket's CORS rules are written.
+        self._server = make_server(self.host, self.api_port, self._application, threaded=True)
+        self.api_port = self._server.server_port
+        self.template.allow_origins(self.own_origins())
         resources.provision(self.template, REGION)
         _forget_cached_clients()
         self.functions = {f.logical_id: LoadedFunction.load(f) for f in self.template.functions()}
-        self.gateway = Gateway(list(self.functions.values()), access_log=self.access_log)
-        # werkzeug logs every request of both servers; the queue poller alone makes one a second. Quiet unless asked.
-        logging.getLogger("werkzeug").setLevel(logging.INFO if self.verbose else logging.ERROR)
-        self._server = make_server(self.host, self.api_port, self.gateway, threaded=True)
-        self.api_port = self._server.server_port
+        self.gateway = Gateway(
+            list(self.functions.values()), access_log=self.access_log, cors=self.template.http_api_cors()
+        )
         threading.Thread(target=self._server.serve_forever, daemon=True, name="local-api").start()
+        self._serving = True
         self._start_triggers()
         return self
+
+    def own_origins(self) -> list[str]:
+        """The origins of a page this stack serves, under both names of the loopback address (the banner prints
+        127.0.0.1, browsers and the template's default say localhost)."""
+        hosts = dict.fromkeys(["localhost", "127.0.0.1", self.host])  # and the one it was started on
+        return [f"http://{host}:{self.api_port}" for host in hosts]
+
+    def _application(self, environ: dict[str, Any], start_response: Any) -> Any:
+        assert self.gateway is not None  # the server serves only once the gateway exists
+        return self.gateway(environ, start_response)
 
     def _start_triggers(self) -> None:
         for function in self.functions.values():
@@ -112,7 +129,8 @@ class LocalStack:
         for thread in self._threads:
             thread.join(timeout=5)
         if self._server:
-            self._server.shutdown()
+            if self._serving:  # shutdown() waits for serve_forever, which a failed start never reached
+                self._server.shutdown()
             self._server.server_close()
         if self._moto:
             self._moto.stop()

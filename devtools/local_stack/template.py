@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from devtools.local_stack.cors import CorsConfig
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 
@@ -149,6 +151,25 @@ class Template:
         if name.endswith(".Arn"):
             return self.arn(name.removesuffix(".Arn"))
         return self.resolve({"Ref": name})
+
+    def http_api_cors(self) -> CorsConfig | None:
+        """The HTTP API's `CorsConfiguration`, its origins resolved like every parameter here (None: no CORS)."""
+        for resource in self.of_type("AWS::Serverless::HttpApi").values():
+            cors = resource.get("Properties", {}).get("CorsConfiguration")
+            if isinstance(cors, dict):  # the object form; this template uses no other
+                return CorsConfig.from_properties(cors, self.resolve_list(cors.get("AllowOrigins", [])))
+        return None
+
+    def allow_origins(self, origins: list[str]) -> None:
+        """Adds origins to the parameter that the HTTP API's AllowOrigins names, so the bucket's CORS rules, which name
+        the same parameter, allow them as well (the local stack's own origins)."""
+        for resource in self.of_type("AWS::Serverless::HttpApi").values():
+            cors = resource.get("Properties", {}).get("CorsConfiguration")
+            reference = cors.get("AllowOrigins") if isinstance(cors, dict) else None
+            if isinstance(reference, dict) and reference.get("Ref") in self.parameters:
+                name = reference["Ref"]
+                current = self.resolve_list(reference)
+                self.parameters[name] = current + [o for o in origins if o not in current]
 
     def _parameter(self, name: str) -> str:
         value = self.parameters[name]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi import APIRouter, FastAPI
+from werkzeug.test import Client
 
 from devtools.local_stack.gateway import Gateway, LoadedFunction, RouteMismatch, check_routes
 from devtools.local_stack.template import Function, Route, Template
@@ -72,3 +73,16 @@ def test_static_paths_win_over_variables() -> None:
     matched = gateway.match("GET", "/media/upload")
 
     assert matched is not None and matched[1] is specific
+
+
+def test_docs_load_swagger_ui_from_the_gateway_not_a_cdn() -> None:
+    client = Client(Gateway([_loaded("/things", "/things")]))
+
+    html = client.get("/docs").get_data(as_text=True)
+    script, stylesheet = client.get("/docs/swagger-ui-bundle.min.js"), client.get("/docs/swagger-ui.min.css")
+
+    assert '<script src="/docs/swagger-ui-bundle.min.js">' in html
+    assert 'href="/docs/swagger-ui.min.css"' in html
+    assert "https://" not in html
+    assert script.status_code == 200 and script.mimetype == "text/javascript" and b"SwaggerUIBundle" in script.data
+    assert stylesheet.status_code == 200 and stylesheet.mimetype == "text/css" and b".swagger-ui" in stylesheet.data

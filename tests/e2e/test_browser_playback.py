@@ -8,9 +8,6 @@ the loopback redirect.)"""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,29 +15,13 @@ import httpx
 import pytest
 
 from devtools.local_stack import LocalStack
-from tests.e2e.conftest import Member
+from tests.e2e.conftest import Member, needs_chromium
 from tests.e2e.test_streaming_over_http import stream_url
 from tests.e2e.test_uploads_over_http import upload_ready
 
-CHROMIUM = shutil.which("chromium")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "media"
-# shared/NOTES.md: without the background-networking flags Chromium keeps dialling out and stalls offline.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="chromium is not installed and `make players` could not install it (apt-get install chromium)",
-)
+pytestmark = needs_chromium
 
 # Loads the element, waits for its metadata, seeks, and reports what the page saw; any `error` event ends it.
 PLAY_AND_SEEK = """async ([tag, src]) => {
@@ -62,18 +43,6 @@ PLAY_AND_SEEK = """async ([tag, src]) => {
   await seeked;
   return { duration, currentTime: element.currentTime, events, error: element.error?.code ?? null };
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield context
-        context.close()
 
 
 def uploaded(api: httpx.Client, editor: Member, fixture: str, content_type: str) -> str:

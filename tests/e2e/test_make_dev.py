@@ -40,6 +40,9 @@ def test_the_dev_server_serves_docs_and_stops_on_ctrl_c() -> None:
         api_url = re.search(r"Media Platform API\s+(http://\S+)", text)
         assert api_url, text
         assert "Swagger UI" in text and "POST /media" in text and "poll-UploadProcessorFunction" in text
+        port = api_url.group(1).rsplit(":", 1)[1]
+        assert f"http://localhost:{port}, http://127.0.0.1:{port}" in text  # the stack's own origins, both names
+        assert "HTTP/1.1" not in text  # provisioning's emulator traffic stays off the screen too
 
         after_banner: list[str] = []
         reader = threading.Thread(target=lambda: after_banner.extend(process.stdout or []), daemon=True)
