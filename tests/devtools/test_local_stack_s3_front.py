@@ -395,3 +395,12 @@ def test_requests_to_other_services_pass_untouched(s3: Client, moto: Moto) -> No
 
     assert response.headers.getlist("Access-Control-Allow-Origin") == ["*"]
     assert moto.bodies == [b"Action=ListQueues"]
+
+
+def test_a_preflight_to_a_bucket_without_cors_rules_is_refused(s3: Client) -> None:
+    asked = {"Origin": ALLOWED, "Access-Control-Request-Method": "PUT"}
+
+    response = get(s3, f"{ENDPOINT}/{OTHER_BUCKET}/x", method="OPTIONS", **asked)
+
+    assert (response.status_code, error(response)["Code"]) == (403, "AccessForbidden")
+    assert "CORS is not enabled for this bucket" in error(response)["Message"]
