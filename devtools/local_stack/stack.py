@@ -65,6 +65,7 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         self._set_env(stack_environment(self.template))
+        _forget_cached_clients()
         # moto copies MOTO_DISABLE_GLOBAL_CORS at import, which may have happened before this process set it: without
         # it, moto answers every origin and the bucket's CORS rules would go untested.
         werkzeug_app.DISABLE_GLOBAL_CORS = True  # type: ignore[attr-defined]
@@ -159,8 +160,13 @@ def stack_environment(template: Template) -> dict[str, str]:
 
 
 def _forget_cached_clients() -> None:
+    """Also boto3's default session, which keeps the credentials it resolved first: the emulator's S3 checks
+    signatures, so clients must sign with the stack's credentials, not whatever the process resolved before."""
+    import boto3
+
     from media_platform import clients
     from media_platform.settings import get_settings
 
+    boto3.DEFAULT_SESSION = None
     get_settings.cache_clear()
     clients.reset()
