@@ -126,6 +126,7 @@ class S3Front:
     buckets: Mapping[str, Sequence[CorsRule]]
     secrets: Mapping[str, str]
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    region: str = "us-east-1"
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         bucket = self._bucket_of(environ)
@@ -219,10 +220,8 @@ class S3Front:
 
     def _check_form_signature(self, fields: Mapping[str, str]) -> None:
         if fields.get("x-amz-algorithm") == "AWS4-HMAC-SHA256" and "x-amz-signature" in fields:
-            access_key, _, scope = fields.get("x-amz-credential", "").partition("/")
+            access_key, scope = self._credential(fields.get("x-amz-credential", ""), fields.get("x-amz-date", ""))
             secret = self._secret(access_key)
-            if scope.count("/") != 3 or not fields.get("x-amz-date", "").startswith(scope.split("/")[0]):
-                raise S3Refusal(400, "InvalidArgument", "Invalid according to Policy: x-amz-credential is malformed")
             expected = sigv4_signature(secret, scope, fields["policy"])
             given = fields["x-amz-signature"]
         elif fields.get("x-amz-algorithm", "AWS4-HMAC-SHA256") != "AWS4-HMAC-SHA256":
@@ -241,6 +240,27 @@ class S3Front:
             )
         if not hmac.compare_digest(expected, given):
             raise S3Refusal(403, "SignatureDoesNotMatch", SIGNATURE_MISMATCH)
+
+    def _credential(self, credential: str, amz_date: str) -> tuple[str, str]:
+        """The access key and the scope `date/region/s3/aws4_request`, refused where S3 refuses them."""
+        access_key, _, scope = credential.partition("/")
+        parts = scope.split("/")
+        if len(parts) != 4 or parts[3] != "aws4_request" or not amz_date.startswith(parts[0]):
+            raise S3Refusal(
+                400,
+                "AuthorizationQueryParametersError",
+                "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting "
+                '"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".',
+            )
+        if parts[1] != self.region:
+            raise S3Refusal(
+                400,
+                "AuthorizationQueryParametersError",
+                f"Error parsing the X-Amz-Credential parameter; the region '{parts[1]}' is wrong; expecting "
+                f"'{self.region}'",
+                Region=self.region,
+            )
+        return access_key, scope
 
     def _secret(self, access_key: str) -> str:
         if access_key not in self.secrets:
@@ -287,15 +307,13 @@ class S3Front:
                     "ServerTime": _iso(now),
                 },
             )
-        access_key, _, scope = query["X-Amz-Credential"].partition("/")
+        access_key, scope = self._credential(query["X-Amz-Credential"], query["X-Amz-Date"])
         secret = self._secret(access_key)
         canonical = canonical_query_request(environ, pairs, query["X-Amz-SignedHeaders"].split(";"))
         to_sign = "\n".join(
             ["AWS4-HMAC-SHA256", query["X-Amz-Date"], scope, hashlib.sha256(canonical.encode()).hexdigest()]
         )
-        if scope.count("/") != 3 or not hmac.compare_digest(
-            sigv4_signature(secret, scope, to_sign), query["X-Amz-Signature"]
-        ):
+        if not hmac.compare_digest(sigv4_signature(secret, scope, to_sign), query["X-Amz-Signature"]):
             raise S3Refusal(403, "SignatureDoesNotMatch", SIGNATURE_MISMATCH)
 
 

@@ -90,6 +90,7 @@ class LocalStack:
             DomainDispatcherApplication(create_backend_app),
             buckets={name: [CorsRule.from_api(r) for r in found] for name, found in rules.items()},
             secrets={LOCAL_ENV["AWS_ACCESS_KEY_ID"]: LOCAL_ENV["AWS_SECRET_ACCESS_KEY"]},
+            region=REGION,
         )
         self._moto = make_server(
             self.host, self.aws_port, self.s3_front, threaded=True, request_handler=MotoRequestHandler

@@ -69,11 +69,11 @@ def s3(moto: Moto, clock: Clock) -> Client:
     return Client(front)
 
 
-def signer(signature_version: str = "s3v4", secret: str = "local") -> Any:
+def signer(signature_version: str = "s3v4", secret: str = "local", region: str = "us-east-1") -> Any:
     config = Config(signature_version=signature_version, s3={"addressing_style": "path"})
     return boto3.client(
         "s3",
-        region_name="us-east-1",
+        region_name=region,
         endpoint_url=ENDPOINT,
         aws_access_key_id="local",
         aws_secret_access_key=secret,
@@ -260,8 +260,8 @@ def test_a_form_without_a_file_is_refused(s3: Client) -> None:
 # --- presigned URLs ------------------------------------------------------------------------------------------------
 
 
-def presigned(operation: str = "get_object", expires_in: int = 600, **params: Any) -> str:
-    url: str = signer().generate_presigned_url(
+def presigned(operation: str = "get_object", expires_in: int = 600, region: str = "us-east-1", **params: Any) -> str:
+    url: str = signer(region=region).generate_presigned_url(
         operation, Params={"Bucket": BUCKET, "Key": KEY, **params}, ExpiresIn=expires_in
     )
     return url
@@ -319,6 +319,16 @@ def test_a_presigned_url_signed_for_another_host_does_not_match(s3: Client) -> N
     response = get(s3, presigned(), Host="elsewhere.local:5000")
 
     assert (response.status_code, error(response)["Code"]) == (403, "SignatureDoesNotMatch")
+
+
+def test_a_credential_for_another_region_is_refused_as_s3_does(s3: Client) -> None:
+    query = get(s3, presigned(region="eu-west-1"))
+    form = send(s3, presigned_post(client=signer(region="eu-west-1"))["fields"])
+
+    for response in (query, form):
+        assert (response.status_code, error(response)["Code"]) == (400, "AuthorizationQueryParametersError")
+        assert error(response)["Region"] == "us-east-1"
+        assert "the region 'eu-west-1' is wrong; expecting 'us-east-1'" in error(response)["Message"]
 
 
 def test_an_expiry_over_a_week_is_refused(s3: Client) -> None:
