@@ -193,15 +193,19 @@ class S3Front:
 
     def _check(self, environ: dict[str, Any], bucket: str) -> None:
         path = str(environ.get("PATH_INFO", "")).strip("/")
-        content_type = str(environ.get("CONTENT_TYPE", ""))
+        content_type = str(environ.get("CONTENT_TYPE", "")).lower()
         if environ["REQUEST_METHOD"] == "POST" and path == bucket and content_type.startswith("multipart/form-data"):
             self._check_form(environ, bucket)
         elif "X-Amz-Algorithm=" in str(environ.get("QUERY_STRING", "")):
             self._check_presigned(environ)
 
     def _check_form(self, environ: dict[str, Any], bucket: str) -> None:
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        environ["wsgi.input"] = io.BytesIO(body)  # moto reads the same bytes again
+        stream = environ["wsgi.input"]
+        chunked = environ.get("wsgi.input_terminated")  # werkzeug's server: a chunked body, read to its end
+        body = stream.read() if chunked else stream.read(int(environ.get("CONTENT_LENGTH") or 0))
+        # moto reads the same bytes again, now of a known length
+        environ.update({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
+        environ.pop("wsgi.input_terminated", None)
         form = _parse_form(environ, body)
         if "policy" not in form.fields:
             raise _access_denied("Access Denied")  # anonymous: the bucket blocks public access

@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 import boto3
 import pytest
 from botocore.config import Config
-from werkzeug.test import Client, TestResponse
+from werkzeug.test import Client, EnvironBuilder, TestResponse
 
 from devtools.local_stack.s3_front import CorsRule, S3Front
 
@@ -109,6 +109,10 @@ def expiration(post: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(json.loads(base64.b64decode(post["fields"]["policy"]))["expiration"])
 
 
+def other_last_digit(signed: str) -> str:
+    return signed[:-1] + ("1" if signed.endswith("0") else "0")
+
+
 def resign(fields: dict[str, str], policy: dict[str, Any]) -> dict[str, str]:
     """Replaces the policy without re-signing it: what a client tampering with the policy can do."""
     return {**fields, "policy": base64.b64encode(json.dumps(policy).encode()).decode()}
@@ -135,7 +139,7 @@ def test_a_sigv2_form_is_accepted_as_s3_does_in_us_east_1(s3: Client) -> None:
     "tamper",
     [
         pytest.param(lambda f: {**f, "x-amz-signature": "0" * 64}, id="zeroed signature"),
-        pytest.param(lambda f: {**f, "x-amz-signature": f["x-amz-signature"][:-1] + "0"}, id="one digit"),
+        pytest.param(lambda f: {**f, "x-amz-signature": other_last_digit(f["x-amz-signature"])}, id="one digit"),
         pytest.param(
             lambda f: resign(f, {**json.loads(base64.b64decode(f["policy"])), "conditions": []}), id="edited policy"
         ),
@@ -305,7 +309,7 @@ def test_a_presigned_part_upload_is_checked_like_a_get(s3: Client, moto: Moto) -
     [
         pytest.param(lambda u: u.replace(KEY, "uploads/other"), id="another key"),
         pytest.param(lambda u: u.replace("X-Amz-Expires=600", "X-Amz-Expires=6000"), id="a longer expiry"),
-        pytest.param(lambda u: u[:-1] + ("0" if u[-1] != "0" else "1"), id="the signature"),
+        pytest.param(other_last_digit, id="the signature"),
     ],
 )
 def test_a_tampered_presigned_url_is_signature_does_not_match(s3: Client, moto: Moto, tamper: Any) -> None:
@@ -414,3 +418,18 @@ def test_a_preflight_to_a_bucket_without_cors_rules_is_refused(s3: Client) -> No
 
     assert (response.status_code, error(response)["Code"]) == (403, "AccessForbidden")
     assert "CORS is not enabled for this bucket" in error(response)["Message"]
+
+
+def test_a_chunked_form_is_checked_whole(moto: Moto, clock: Clock) -> None:
+    # Given a form sent chunked: no Content-Length, the server marks the body as read to its end
+    fields = presigned_post(size=10)["fields"]
+    form: dict[str, Any] = {**fields, "file": (io.BytesIO(b"x" * 11), "clip.mp4", "video/mp4")}
+    environ = EnvironBuilder(path=f"/{BUCKET}", method="POST", data=form, base_url=ENDPOINT).get_environ()
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True
+    answered: list[str] = []
+    front = S3Front(moto, {BUCKET: [RULE]}, {"local": "local"}, clock=clock)
+
+    body = b"".join(front(environ, lambda status, headers, exc_info=None: answered.append(status)))
+
+    assert answered == ["400 Bad Request"] and b"<Code>EntityTooLarge</Code>" in body
