@@ -220,7 +220,7 @@ class S3Front:
         if form.file_size is None:
             raise S3Refusal(400, "InvalidArgument", "POST requires exactly one file upload per request.")
         self._check_form_signature(form.fields)
-        PostPolicy.decode(form.fields["policy"]).check(form.fields, bucket, form.file_size, self.clock())
+        PostPolicy.decode(form.fields["policy"]).check(form.values, bucket, form.file_size, self.clock())
 
     def _check_form_signature(self, fields: Mapping[str, str]) -> None:
         if fields.get("x-amz-algorithm") == "AWS4-HMAC-SHA256" and "x-amz-signature" in fields:
@@ -364,20 +364,27 @@ _REASONS = {400: "Bad Request", 403: "Forbidden"}
 
 @dataclass(frozen=True)
 class Form:
-    fields: dict[str, str]  # names lower-cased, as S3 compares them; the first value of each
+    values: dict[str, list[str]]  # names lower-cased, as S3 compares them; every value sent under each
     file_size: int | None
+
+    @property
+    def fields(self) -> dict[str, str]:
+        return {name: values[0] for name, values in self.values.items()}
 
 
 def _parse_form(environ: Mapping[str, Any], body: bytes) -> Form:
     copy = {**environ, "wsgi.input": io.BytesIO(body)}
     _, form, files = parse_form_data(copy)
-    fields = {name.lower(): form[name] for name in form if name.lower() != "file"}
+    values: dict[str, list[str]] = {}
+    for name, value in form.items(multi=True):
+        if name.lower() != "file":
+            values.setdefault(name.lower(), []).append(value)
     if "file" in files:
         stream = files["file"].stream
         size = stream.seek(0, io.SEEK_END)
         stream.seek(0)
-        return Form(fields, size)
-    return Form(fields, len(form["file"].encode()) if "file" in form else None)
+        return Form(values, size)
+    return Form(values, len(form["file"].encode()) if "file" in form else None)
 
 
 @dataclass(frozen=True)
@@ -397,8 +404,10 @@ class PostPolicy:
             raise S3Refusal(400, "InvalidPolicyDocument", "Invalid Policy: Invalid JSON.") from exc
         return cls(expiration, conditions)
 
-    def check(self, fields: Mapping[str, str], bucket: str, file_size: int, now: datetime) -> None:
-        """Expiry, then every condition in order, then that every form field is covered by one (as S3 does)."""
+    def check(self, fields: Mapping[str, list[str]], bucket: str, file_size: int, now: datetime) -> None:
+        """Expiry, then every condition in order, then that every form field is covered by one (as S3 does). A
+        field sent twice (or in two cases: `key` and `Key`) must meet its condition with every value, so no
+        second value can slip past the policy into what moto stores."""
         if now > self.expiration:
             raise _policy_refusal("Policy expired.")
         covered: set[str] = set()
@@ -409,7 +418,7 @@ class PostPolicy:
             raise _policy_refusal(f"Extra input fields: {', '.join(extra)}")
 
 
-def _check_condition(condition: Any, fields: Mapping[str, str], bucket: str, file_size: int) -> set[str]:
+def _check_condition(condition: Any, fields: Mapping[str, list[str]], bucket: str, file_size: int) -> set[str]:
     """Refuses when the condition fails; else the field names it covers."""
     if isinstance(condition, dict):
         for name, expected in condition.items():
@@ -433,9 +442,9 @@ def _check_condition(condition: Any, fields: Mapping[str, str], bucket: str, fil
     return {str(condition[1])[1:].lower()}
 
 
-def _match(condition: list[Any], fields: Mapping[str, str], bucket: str) -> None:
+def _match(condition: list[Any], fields: Mapping[str, list[str]], bucket: str) -> None:
     operator, name, expected = str(condition[0]).lower(), str(condition[1])[1:].lower(), str(condition[2])
-    actual = bucket if name == "bucket" else fields.get(name)
-    holds = actual is not None and (actual == expected if operator == "eq" else actual.startswith(expected))
+    actual = [bucket] if name == "bucket" else fields.get(name, [])
+    holds = bool(actual) and all(v == expected if operator == "eq" else v.startswith(expected) for v in actual)
     if not holds:
         raise _policy_refusal(f"Policy Condition failed: {json.dumps([operator, '$' + name, expected])}")

@@ -14,6 +14,7 @@ from xml.etree import ElementTree
 import boto3
 import pytest
 from botocore.config import Config
+from werkzeug.datastructures import MultiDict
 from werkzeug.test import Client, EnvironBuilder, TestResponse
 
 from devtools.local_stack.s3_front import CorsRule, S3Front
@@ -175,6 +176,18 @@ def test_a_field_the_policy_pins_cannot_change(s3: Client, moto: Moto, change: d
     assert response.status_code == 403
     assert error(response)["Code"] == "AccessDenied"
     assert error(response)["Message"] == f"Invalid according to Policy: Policy Condition failed: {failed}"
+    assert moto.bodies == []
+
+
+@pytest.mark.parametrize("second", ["content-type", "Content-Type"])
+def test_a_second_value_of_a_pinned_field_cannot_slip_past_the_policy(s3: Client, moto: Moto, second: str) -> None:
+    # Given the signed form with a second Content-Type first in the body, in either spelling of its name
+    fields = presigned_post()["fields"]
+    form = MultiDict([(second, "text/html"), *fields.items(), ("file", (io.BytesIO(b"1"), "clip", "text/html"))])
+
+    response = s3.post(f"/{BUCKET}", data=form, base_url=ENDPOINT)
+
+    assert response.status_code == 403 and "$content-type" in error(response)["Message"]
     assert moto.bodies == []
 
 
