@@ -4,7 +4,7 @@ is refused once expired or when its signature does not match; and every response
 headers of that bucket's rules, the POST's included. Refusals use S3's status codes and XML error codes.
 
 Only path-style requests to the buckets it is given pass through its checks; everything else (DynamoDB, SQS, ...)
-goes straight to moto."""
+goes straight to moto, and so do requests signed in the Authorization header (the functions' own S3 calls)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ CORS_VARY = "Origin, Access-Control-Request-Headers, Access-Control-Request-Meth
 
 
 class S3Refusal(Exception):
+    """S3's answer to a request it refuses: status, error code, message and the code's extra elements."""
+
     def __init__(self, status: int, code: str, message: str, **details: object) -> None:
         super().__init__(f"{code}: {message}")
         self.status, self.code, self.message, self.details = status, code, message, details
