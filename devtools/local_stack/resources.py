@@ -95,6 +95,15 @@ def create_buckets(template: Template, region: str = "us-east-1") -> dict[str, s
     return names
 
 
+def bucket_cors_rules(template: Template) -> dict[str, list[dict[str, Any]]]:
+    """Every bucket of the template with its CORS rules in the S3 API's shape (none: no CORS configuration)."""
+    found = {}
+    for logical_id, resource in template.of_type("AWS::S3::Bucket").items():
+        rules = resource.get("Properties", {}).get("CorsConfiguration", {}).get("CorsRules", [])
+        found[template.physical_name(logical_id)] = [_cors_rule(template, r) for r in rules]
+    return found
+
+
 def _cors_rule(template: Template, rule: dict[str, Any]) -> dict[str, Any]:
     converted: dict[str, Any] = {
         "AllowedOrigins": template.resolve_list(rule["AllowedOrigins"]),

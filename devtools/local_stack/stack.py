@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from moto.moto_server import werkzeug_app
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from devtools.local_stack import resources
 from devtools.local_stack.gateway import Gateway, LoadedFunction
+from devtools.local_stack.s3_front import CorsRule, S3Front
 from devtools.local_stack.template import TEMPLATE, Template
 from devtools.local_stack.triggers import QueuePoller, Scheduler, scheduled_event
 
@@ -48,7 +49,8 @@ class LocalStack:
         self.functions: dict[str, LoadedFunction] = {}
         self._threads: list[QueuePoller | Scheduler] = []
         self.template = Template.load(template_path)
-        self._moto: ThreadedMotoServer | None = None
+        self._moto: BaseWSGIServer | None = None
+        self.s3_front: S3Front | None = None
         self._server: BaseWSGIServer | None = None
         self._serving = False
         self._saved_env: dict[str, str | None] = {}
@@ -67,17 +69,16 @@ class LocalStack:
         # from the first request (provisioning makes dozens).
         logging.getLogger("werkzeug").setLevel(logging.INFO if self.verbose else logging.ERROR)
         self._set_env(stack_environment(self.template))
+        _forget_cached_clients()
         # moto copies MOTO_DISABLE_GLOBAL_CORS at import, which may have happened before this process set it: without
         # it, moto answers every origin and the bucket's CORS rules would go untested.
         werkzeug_app.DISABLE_GLOBAL_CORS = True  # type: ignore[attr-defined]
-        self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
-        self._moto.start()
-        self.aws_port = self._moto.get_host_and_port()[1]
-        self._set_env({"AWS_ENDPOINT_URL": self.aws_url})
-        # The API's port first: its own origins join the allowed ones before the bucket's CORS rules are written.
+        # The API's port first: its own origins join the allowed ones before the S3 front reads the CORS rules.
         self._server = make_server(self.host, self.api_port, self._application, threaded=True)
         self.api_port = self._server.server_port
         self.template.allow_origins(self.own_origins())
+        self._start_emulator()
+        self._set_env({"AWS_ENDPOINT_URL": self.aws_url})
         resources.provision(self.template, REGION)
         _forget_cached_clients()
         self.functions = {f.logical_id: LoadedFunction.load(f) for f in self.template.functions()}
@@ -98,6 +99,21 @@ class LocalStack:
     def _application(self, environ: dict[str, Any], start_response: Any) -> Any:
         assert self.gateway is not None  # the server serves only once the gateway exists
         return self.gateway(environ, start_response)
+
+    def _start_emulator(self) -> None:
+        """moto's server, as ThreadedMotoServer runs it, behind the front that makes its S3 answer like S3."""
+        rules = resources.bucket_cors_rules(self.template)
+        self.s3_front = S3Front(
+            DomainDispatcherApplication(create_backend_app),
+            buckets={name: [CorsRule.from_api(r) for r in found] for name, found in rules.items()},
+            secrets={LOCAL_ENV["AWS_ACCESS_KEY_ID"]: LOCAL_ENV["AWS_SECRET_ACCESS_KEY"]},
+            region=REGION,
+        )
+        self._moto = make_server(
+            self.host, self.aws_port, self.s3_front, threaded=True, request_handler=MotoRequestHandler
+        )
+        self.aws_port = self._moto.server_port
+        threading.Thread(target=self._moto.serve_forever, daemon=True, name="local-aws").start()
 
     def _start_triggers(self) -> None:
         for function in self.functions.values():
@@ -133,7 +149,8 @@ class LocalStack:
                 self._server.shutdown()
             self._server.server_close()
         if self._moto:
-            self._moto.stop()
+            self._moto.shutdown()
+            self._moto.server_close()
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -162,8 +179,13 @@ def stack_environment(template: Template) -> dict[str, str]:
 
 
 def _forget_cached_clients() -> None:
+    """Also boto3's default session, which keeps the credentials it resolved first: the emulator's S3 checks
+    signatures, so clients must sign with the stack's credentials, not whatever the process resolved before."""
+    import boto3
+
     from media_platform import clients
     from media_platform.settings import get_settings
 
+    boto3.DEFAULT_SESSION = None
     get_settings.cache_clear()
     clients.reset()

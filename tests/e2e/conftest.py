@@ -3,11 +3,16 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+
+if TYPE_CHECKING:
+    from devtools.local_stack import LocalStack
 
 PASSWORD = "member password 1"
 
@@ -80,3 +85,16 @@ def other_editor(api: httpx.Client, admin_token: str) -> Member:
 @pytest.fixture(scope="session")
 def viewer(api: httpx.Client, admin_token: str) -> Member:
     return _member(api, admin_token, "viewer.one@example.com", "viewer")
+
+
+@contextmanager
+def s3_clock_ahead(stack: LocalStack, seconds: float) -> Iterator[None]:
+    """The emulator's S3 front reads the time `seconds` later than now: how an expired URL or policy is tested."""
+    front = stack.s3_front
+    assert front is not None
+    real = front.clock
+    front.clock = lambda: real() + timedelta(seconds=seconds)
+    try:
+        yield
+    finally:
+        front.clock = real

@@ -120,7 +120,7 @@ def test_a_renamed_non_media_file_fails_and_its_object_is_deleted(
 
 def test_a_size_mismatch_fails(api: httpx.Client, editor: Member, local_stack: LocalStack) -> None:
     data = (MEDIA / "sample.mp3").read_bytes()
-    created = create(api, editor, "audio/mpeg", len(data) + 100)  # moto does not enforce the policy's range
+    created = create(api, editor, "audio/mpeg", len(data) + 100)  # within the policy's range: S3 stores it
 
     post_upload(created["upload"], data, "audio/mpeg")
 
