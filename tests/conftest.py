@@ -9,6 +9,7 @@ import pytest
 
 if TYPE_CHECKING:
     from devtools.local_stack import LocalStack
+    from devtools.local_stack.iam import PolicyCheck
 
 ADMIN_PASSWORD = "admin password 1"
 
@@ -26,6 +27,51 @@ os.environ.update(
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+_policy_checks: list[PolicyCheck] = []
+_suites_run: set[str] = set()  # the test folders that ran: the report is about the integration and e2e suites
+
+
+@pytest.fixture(scope="session", autouse=True)
+def policy_check() -> Iterator[PolicyCheck]:
+    """Every AWS call a function makes, in the handler tests and through the local stack, is checked against that
+    function's own policy in template.yaml (moto checks none)."""
+    from devtools.local_stack.iam import PolicyCheck
+    from devtools.local_stack.template import Template
+    from media_platform import clients
+
+    check = PolicyCheck(Template.load())
+    clients.on_create(check.instrument)
+    _policy_checks.append(check)
+    yield check
+    clients.forget_hook(check.instrument)
+
+
+@pytest.fixture(autouse=True)
+def within_policy(policy_check: PolicyCheck, request: pytest.FixtureRequest) -> Iterator[None]:
+    """A call its function's policy does not allow fails the test that made it (AWS would have refused it; the
+    code may have caught the AccessDenied, so the test fails here whatever it did)."""
+    _suites_run.add(request.path.parent.name)
+    start = len(policy_check.checked)
+    yield
+    if denied := policy_check.denied(start):
+        lines = "\n  ".join(sorted({str(c) for c in denied}))
+        pytest.fail(f"AWS calls that the calling function's policy in template.yaml does not allow:\n  {lines}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Each function's permissions that no test exercised (a report, not a failure: least privilege is a review)."""
+    if not _policy_checks or not _suites_run & {"integration", "e2e"}:
+        return
+    check = _policy_checks[0]
+    invoked = {c.function for c in check.checked}
+    terminalreporter.section("IAM permissions no test exercised")
+    for function, grants in check.unused().items():
+        for grant in grants if function in invoked else []:
+            terminalreporter.write_line(f"{function}: {grant}")
+    if idle := sorted(set(check.policies) - invoked):
+        terminalreporter.write_line(f"Not invoked in this session: {', '.join(idle)}")
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from werkzeug.wrappers import Request, Response
 
+from devtools.local_stack.iam import acting_as
 from devtools.local_stack.template import Function, Route
 
 _thread_state = threading.local()
@@ -76,7 +77,11 @@ class LoadedFunction:
             asyncio.set_event_loop(_thread_state.loop)
         request_id = event.get("requestContext", {}).get("requestId") or str(uuid.uuid4())
         context = LambdaContext(self.spec.logical_id, self.spec.memory_mb, request_id)
-        result: dict[str, Any] = self.handler(event, context)
+        from media_platform import clients
+
+        # As this function: the IAM check holds its AWS calls to its own policy, its secrets are cached apart.
+        with acting_as(self.spec.logical_id), clients.execution_environment(self.spec.logical_id):
+            result: dict[str, Any] = self.handler(event, context)
         return result
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +14,11 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 _overrides: dict[str, Any] = {}
+# Called with every client created here (the local stack registers its IAM check); none on Lambda.
+_client_hooks: list[Callable[[Any], None]] = []
+# On Lambda each function has its own process. Locally one process hosts them all: each function still keeps its
+# own cached secrets, so one that may not read a secret cannot use what another one read.
+_environment: ContextVar[str] = ContextVar("execution_environment", default="")
 
 # Short timeouts and standard retries: an API call should fail fast into a 503, not hang the function.
 _CLIENT_CONFIG: dict[str, Any] = {
@@ -25,12 +33,38 @@ def override(name: str, client: Any) -> None:
     _overrides[name] = client
 
 
+def on_create(hook: Callable[[Any], None]) -> None:
+    """Have `hook` see every client created from now on (until `forget_hook`)."""
+    _client_hooks.append(hook)
+
+
+def forget_hook(hook: Callable[[Any], None]) -> None:
+    _client_hooks.remove(hook)
+
+
+@contextmanager
+def execution_environment(name: str) -> Iterator[None]:
+    """Runs the block as function `name`'s execution environment: its own cached secrets (local stack only)."""
+    token = _environment.set(name)
+    try:
+        yield
+    finally:
+        _environment.reset(token)
+
+
+def _created(client: Any) -> Any:
+    for hook in _client_hooks:
+        hook(client)
+    return client
+
+
 def reset() -> None:
     """Forget every created and overridden client (tests call this after starting a mock)."""
     _overrides.clear()
     _dynamodb.cache_clear()
     _s3.cache_clear()
     _secrets.cache_clear()
+    _secretsmanager.cache_clear()
     _sqs.cache_clear()
 
 
@@ -47,7 +81,7 @@ def sqs() -> Any:
 
 
 def secrets() -> SecretsProvider:
-    return _overrides.get("secrets") or _secrets()
+    return _overrides.get("secrets") or _secrets(_environment.get())
 
 
 @cache
@@ -55,7 +89,7 @@ def _dynamodb() -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client("dynamodb", region_name=get_settings().region, config=Config(**_CLIENT_CONFIG))
+    return _created(boto3.client("dynamodb", region_name=get_settings().region, config=Config(**_CLIENT_CONFIG)))
 
 
 @cache
@@ -67,7 +101,7 @@ def _s3() -> Any:
     # address, where only path-style URLs resolve.
     style = "path" if get_settings().local_endpoint else "virtual"
     config = Config(signature_version="s3v4", s3={"addressing_style": style}, **_CLIENT_CONFIG)  # type: ignore[arg-type]
-    return boto3.client("s3", region_name=get_settings().region, config=config)
+    return _created(boto3.client("s3", region_name=get_settings().region, config=config))
 
 
 @cache
@@ -75,14 +109,20 @@ def _sqs() -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client("sqs", region_name=get_settings().region, config=Config(**_CLIENT_CONFIG))
+    return _created(boto3.client("sqs", region_name=get_settings().region, config=Config(**_CLIENT_CONFIG)))
 
 
 @cache
-def _secrets() -> SecretsProvider:
-    import boto3
+def _secrets(environment: str) -> SecretsProvider:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_client=_secretsmanager())
+
+
+@cache
+def _secretsmanager() -> Any:
+    import boto3
     from botocore.config import Config
 
     client = boto3.client("secretsmanager", region_name=get_settings().region, config=Config(**_CLIENT_CONFIG))
-    return SecretsProvider(boto3_client=client)
+    return _created(client)
