@@ -62,7 +62,8 @@ class LocalStack:
         return f"http://{self.host}:{self.aws_port}"
 
     def start(self) -> LocalStack:
-        self._set_env(stack_environment(self.template))
+        # Only what every function shares: each function's own variables are set while it loads and runs.
+        self._set_env(LOCAL_ENV)
         # moto copies MOTO_DISABLE_GLOBAL_CORS at import, which may have happened before this process set it: without
         # it, moto answers every origin and the bucket's CORS rules would go untested.
         werkzeug_app.DISABLE_GLOBAL_CORS = True  # type: ignore[attr-defined]
@@ -136,7 +137,8 @@ class LocalStack:
 
 
 def stack_environment(template: Template) -> dict[str, str]:
-    """One environment for every function: each function's variables from template.yaml, resolved to local names."""
+    """The union of every function's variables from template.yaml, resolved to local names: for the handler tests,
+    which call any handler in one environment. The local stack gives each function only its own (gateway.py)."""
     env = dict(LOCAL_ENV)
     for function in template.functions():
         env.update(function.environment)
