@@ -60,11 +60,23 @@ def within_policy(policy_check: PolicyCheck, request: pytest.FixtureRequest) -> 
         pytest.fail(f"AWS calls that the calling function's policy in template.yaml does not allow:\n  {lines}")
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A denied call outside any test's own window (a session fixture's set-up, a queue worker between tests) fails
+    the run all the same."""
+    if _policy_checks and _policy_checks[0].denied() and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Each function's permissions that no test exercised (a report, not a failure: least privilege is a review)."""
+    """Each function's permissions that no test exercised (a report, not a failure: least privilege is a review),
+    and every call a policy refused."""
     if not _policy_checks or not _suites_run & {"integration", "e2e"}:
         return
     check = _policy_checks[0]
+    if denied := check.denied():
+        terminalreporter.section("AWS calls refused by the calling function's policy", red=True)
+        for line in sorted({str(c) for c in denied}):
+            terminalreporter.write_line(line)
     invoked = {c.function for c in check.checked}
     terminalreporter.section("IAM permissions no test exercised")
     for function, grants in check.unused().items():
@@ -92,7 +104,7 @@ def local_stack() -> Iterator[LocalStack]:
     """The whole local stack on free ports, as `make dev` runs it."""
     from devtools.local_stack import LocalStack
 
-    stack = LocalStack(api_port=0, aws_port=0).start()
+    stack = LocalStack(api_port=0, aws_port=0, check_iam=False).start()  # the session's policy_check checks it
     yield stack
     stack.stop()
 

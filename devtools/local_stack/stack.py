@@ -15,6 +15,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from devtools.local_stack import resources
 from devtools.local_stack.gateway import Gateway, LoadedFunction
+from devtools.local_stack.iam import PolicyCheck
 from devtools.local_stack.template import TEMPLATE, Template
 from devtools.local_stack.triggers import QueuePoller, Scheduler, scheduled_event
 
@@ -40,6 +41,7 @@ class LocalStack:
         schedule_every: float | None = None,
         access_log: Callable[[str], None] | None = None,
         verbose: bool = False,
+        check_iam: bool = True,
     ) -> None:
         self.access_log, self.verbose = access_log, verbose
         self.host, self.api_port, self.aws_port = host, api_port, aws_port
@@ -52,6 +54,8 @@ class LocalStack:
         self._server: BaseWSGIServer | None = None
         self._saved_env: dict[str, str | None] = {}
         self.gateway: Gateway | None = None
+        # Each function's AWS calls held to its own policy in template.yaml, refused with AccessDenied as on AWS.
+        self.policy_check = PolicyCheck(self.template) if check_iam else None
 
     @property
     def api_url(self) -> str:
@@ -73,6 +77,10 @@ class LocalStack:
         self._set_env({"AWS_ENDPOINT_URL": self.aws_url})
         resources.provision(self.template, REGION)
         _forget_cached_clients()
+        if self.policy_check:
+            from media_platform import clients
+
+            clients.on_create(self.policy_check.instrument)
         self.functions = {f.logical_id: LoadedFunction.load(f) for f in self.template.functions()}
         self.gateway = Gateway(list(self.functions.values()), access_log=self.access_log)
         # werkzeug logs every request of both servers; the queue poller alone makes one a second. Quiet unless asked.
@@ -117,6 +125,10 @@ class LocalStack:
             self._server.server_close()
         if self._moto:
             self._moto.stop()
+        if self.policy_check:
+            from media_platform import clients
+
+            clients.forget_hook(self.policy_check.instrument)
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
