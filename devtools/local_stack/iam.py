@@ -278,6 +278,8 @@ def requests_for(service: str, operation: str, params: dict[str, Any], region: s
 
 
 def _s3(operation: str, params: dict[str, Any]) -> list[Request]:
+    if "Bucket" not in params:  # ListBuckets and the like: account-level actions no function here needs
+        raise UnmappedCall(f"s3:{operation}")
     bucket = f"arn:aws:s3:::{params['Bucket']}"
     if operation in _S3_BUCKET_LISTS:
         context = tuple((f"s3:{k.lower()}", str(params[k])) for k in ("Prefix", "Delimiter") if k in params)

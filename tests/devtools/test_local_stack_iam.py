@@ -162,6 +162,8 @@ def test_an_operation_without_a_known_mapping_is_refused_rather_than_guessed() -
         requests_for("s3", "CopyObject", {"Bucket": "b", "Key": "k"}, REGION, ACCOUNT)
     with pytest.raises(UnmappedCall):
         requests_for("kms", "Decrypt", {}, REGION, ACCOUNT)
+    with pytest.raises(UnmappedCall):
+        requests_for("s3", "ListBuckets", {}, REGION, ACCOUNT)
 
 
 def test_a_policy_form_the_check_cannot_read_fails_loudly(tmp_path: Path) -> None:
