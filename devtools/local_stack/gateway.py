@@ -68,8 +68,12 @@ class LoadedFunction:
     def load(cls, spec: Function) -> LoadedFunction:
         """A cold start: the handler's module imported afresh with only the function's own environment, so a
         function whose template entry lacks a variable it requires at init fails here as it would on AWS."""
-        with own_environment(spec):
-            module = _cold_import(spec)
+        try:
+            with own_environment(spec):
+                module = _cold_import(spec)
+        except Exception as error:
+            error.add_note(f"while loading {spec.logical_id} ({spec.code_uri}) with its environment from template.yaml")
+            raise
         return cls(spec=spec, app=getattr(module, "app", None), handler=getattr(module, spec.attribute))
 
     def openapi(self) -> dict[str, Any]:

@@ -76,5 +76,6 @@ def test_a_function_whose_template_entry_lacks_a_variable_it_needs_fails_to_load
     monkeypatch.setenv("IDEMPOTENCY_TABLE", T.physical_name("IdempotencyTable"))
 
     # When the stack loads it, Then its cold start fails, naming the variable
-    with pytest.raises(MissingSettings, match="IDEMPOTENCY_TABLE"):
+    with pytest.raises(MissingSettings, match="IDEMPOTENCY_TABLE") as failed:
         LoadedFunction.load(spec)
+    assert "while loading MediaCreateFunction" in "".join(failed.value.__notes__)
