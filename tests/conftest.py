@@ -84,6 +84,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(f"{function}: {grant}")
     if idle := sorted(set(check.policies) - invoked):
         terminalreporter.write_line(f"Not invoked in this session: {', '.join(idle)}")
+    if outside := check.outside_functions:
+        top = ", ".join(f"{operation} x{count}" for operation, count in outside.most_common(5))
+        terminalreporter.write_line(f"Not checked, made by tests outside any function: {outside.total()} calls ({top})")
 
 
 @pytest.fixture(autouse=True)

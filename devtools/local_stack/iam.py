@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -350,6 +351,9 @@ class PolicyCheck:
         self.template = template
         self.policies = function_policies(template)
         self.checked: list[Checked] = []
+        # Calls through media_platform.clients made outside any function (tests calling the layer directly): not
+        # checked, since no policy applies; counted, so the report can say how much went unchecked.
+        self.outside_functions: Counter[str] = Counter()
         self._lock = threading.Lock()
 
     def instrument(self, client: Any) -> None:
@@ -385,9 +389,11 @@ class PolicyCheck:
 
     def _before_parameter_build(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         function = current_function.get()
-        if function is None:
-            return
         service, presigned = model.service_model.signing_name, bool(context.get("is_presign_request"))
+        if function is None:
+            with self._lock:
+                self.outside_functions[f"{service}:{model.name}"] += 1
+            return
         if presigned and model.name == "CreateBucket":
             return  # generate_presigned_post names this operation to build its URL; the POST is checked below
         requests = requests_for(service, model.name, params, self.template.REGION, self.template.ACCOUNT_ID)

@@ -216,6 +216,7 @@ def test_calls_outside_any_function_are_not_checked(s3_presigner: Any) -> None:
     client, check = s3_presigner
     client.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "anything"})
     assert check.checked == []
+    assert check.outside_functions == {"s3:GetObject": 1}
 
 
 def test_permissions_no_call_needed_are_reported_per_function() -> None:
