@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import threading
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from devtools.local_stack.gateway import LambdaContext, LoadedFunction, merged_openapi
+from devtools.local_stack.iam import acting_as
 from devtools.local_stack.stack import stack_environment
 from devtools.local_stack.template import Template
+from media_platform import clients
 from media_platform.settings import get_settings
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -43,6 +48,31 @@ def load_event(
         event["rawQueryString"] = query
     event["headers"].update(headers or {})
     return event
+
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@cache
+def _logical_ids() -> dict[str, str]:
+    return {Path(f.code_uri).name: f.logical_id for f in Template.load().functions()}
+
+
+def as_function(function: str, handler: Handler) -> Handler:
+    """`handler`, run as function `function` (its code folder's name) runs on Lambda: the IAM check holds each AWS
+    call to that function's policy, and its secrets are cached apart from other functions'."""
+    logical_id = _logical_ids()[function]
+
+    def run(event: dict[str, Any], context: Any) -> Any:
+        with acting_as(logical_id), clients.execution_environment(logical_id):
+            return handler(event, context)
+
+    return run
+
+
+def handler_of(function: str) -> Handler:
+    """The function's real Lambda handler (`functions/<function>/app.py`), run as that function."""
+    return as_function(function, importlib.import_module(f"functions.{function}.app").lambda_handler)
 
 
 def served_openapi() -> dict[str, Any]:

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import importlib
+import importlib.util
 import json
+import os
+import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -22,9 +25,13 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from werkzeug.wrappers import Request, Response
 
 from devtools.local_stack.cors import CorsConfig, is_preflight
-from devtools.local_stack.template import Function, Route
+from devtools.local_stack.iam import acting_as
+from devtools.local_stack.template import ROOT, Function, Route
 
 _thread_state = threading.local()
+# os.environ is the process's: functions take turns, each with its own variables set.
+_one_at_a_time = threading.RLock()
+_function_variables: set[str] = set()  # every variable a loaded function's template environment names
 
 # Swagger UI's script and stylesheet as Powertools ships them, served by the gateway so /docs works offline.
 SWAGGER_UI_FILES = {
@@ -69,14 +76,26 @@ class LoadedFunction:
 
     @classmethod
     def load(cls, spec: Function) -> LoadedFunction:
-        module = importlib.import_module(spec.module)
+        """A cold start: the handler's module imported afresh with only the function's own environment, so a
+        function whose template entry lacks a variable it requires at init fails here as it would on AWS."""
+        try:
+            with own_environment(spec):
+                module = _cold_import(spec)
+        except Exception as error:
+            error.add_note(f"while loading {spec.logical_id} ({spec.code_uri}) with its environment from template.yaml")
+            raise
         return cls(spec=spec, app=getattr(module, "app", None), handler=getattr(module, spec.attribute))
 
-    def code_routes(self) -> set[Route]:
+    def openapi(self) -> dict[str, Any]:
+        """The function's OpenAPI document, built (once) in its own environment: it states limits from settings."""
         if self.app is None:
-            return set()
+            return {}
+        with own_environment(self.spec):
+            return self.app.openapi()
+
+    def code_routes(self) -> set[Route]:
         # Read from the OpenAPI document: it lists every operation, however routers are nested.
-        paths = self.app.openapi().get("paths", {})
+        paths = self.openapi().get("paths", {})
         return {Route(method.upper(), path) for path, operations in paths.items() for method in operations}
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -86,8 +105,58 @@ class LoadedFunction:
             asyncio.set_event_loop(_thread_state.loop)
         request_id = event.get("requestContext", {}).get("requestId") or str(uuid.uuid4())
         context = LambdaContext(self.spec.logical_id, self.spec.memory_mb, request_id)
-        result: dict[str, Any] = self.handler(event, context)
+        from media_platform import clients
+
+        # As this function: the IAM check holds its AWS calls to its own policy, its secrets are cached apart.
+        with (
+            own_environment(self.spec),
+            acting_as(self.spec.logical_id),
+            clients.execution_environment(self.spec.logical_id),
+        ):
+            result: dict[str, Any] = self.handler(event, context)
         return result
+
+
+@contextmanager
+def own_environment(spec: Function) -> Iterator[None]:
+    """While the block runs, the function's variables from template.yaml (Globals and its own) are set and any other
+    function's are not, as on Lambda, where each function has only its own: a variable missing from its template entry
+    fails here too. The settings are read afresh on the way in and out."""
+    from media_platform.settings import get_settings
+
+    with _one_at_a_time:
+        _function_variables.update(spec.environment)
+        saved = {name: os.environ.get(name) for name in _function_variables}
+        for name in _function_variables.difference(spec.environment):
+            os.environ.pop(name, None)
+        os.environ.update(spec.environment)
+        get_settings.cache_clear()
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            get_settings.cache_clear()
+
+
+def _cold_import(spec: Function) -> Any:
+    """Executes the handler's module anew (not the copy an earlier import left in sys.modules), under a name of its
+    own so that every load is a cold start."""
+    path = ROOT / spec.code_uri / f"{spec.handler.rsplit('.', 1)[0].replace('.', '/')}.py"
+    name = f"{spec.module}_cold_{uuid.uuid4().hex[:8]}"
+    found = importlib.util.spec_from_file_location(name, path)
+    assert found and found.loader, path
+    module = importlib.util.module_from_spec(found)
+    sys.modules[name] = module
+    try:
+        found.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
 
 
 def check_routes(functions: list[LoadedFunction]) -> None:
@@ -112,7 +181,7 @@ def merged_openapi(functions: list[LoadedFunction], title: str) -> dict[str, Any
     for function in sorted(functions, key=lambda f: f.spec.logical_id):
         if function.app is None:
             continue
-        spec = function.app.openapi()
+        spec = function.openapi()
         for path, operations in spec.get("paths", {}).items():
             document["paths"].setdefault(path, {}).update(operations)
         for kind, entries in spec.get("components", {}).items():

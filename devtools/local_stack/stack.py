@@ -15,6 +15,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from devtools.local_stack import resources
 from devtools.local_stack.gateway import Gateway, LoadedFunction
+from devtools.local_stack.iam import PolicyCheck
 from devtools.local_stack.s3_front import CorsRule, S3Front
 from devtools.local_stack.template import TEMPLATE, Template
 from devtools.local_stack.triggers import QueuePoller, Scheduler, scheduled_event
@@ -41,6 +42,7 @@ class LocalStack:
         schedule_every: float | None = None,
         access_log: Callable[[str], None] | None = None,
         verbose: bool = False,
+        check_iam: bool = True,
     ) -> None:
         self.access_log, self.verbose = access_log, verbose
         self.host, self.api_port, self.aws_port = host, api_port, aws_port
@@ -55,6 +57,8 @@ class LocalStack:
         self._serving = False
         self._saved_env: dict[str, str | None] = {}
         self.gateway: Gateway | None = None
+        # Each function's AWS calls held to its own policy in template.yaml, refused with AccessDenied as on AWS.
+        self.policy_check = PolicyCheck(self.template) if check_iam else None
 
     @property
     def api_url(self) -> str:
@@ -68,7 +72,8 @@ class LocalStack:
         # werkzeug logs every request of both servers; the queue poller alone makes one a second. Quiet unless asked,
         # from the first request (provisioning makes dozens).
         logging.getLogger("werkzeug").setLevel(logging.INFO if self.verbose else logging.ERROR)
-        self._set_env(stack_environment(self.template))
+        # Only what every function shares: each function's own variables are set while it loads and runs.
+        self._set_env(LOCAL_ENV)
         _forget_cached_clients()
         # moto copies MOTO_DISABLE_GLOBAL_CORS at import, which may have happened before this process set it: without
         # it, moto answers every origin and the bucket's CORS rules would go untested.
@@ -81,6 +86,10 @@ class LocalStack:
         self._set_env({"AWS_ENDPOINT_URL": self.aws_url})
         resources.provision(self.template, REGION)
         _forget_cached_clients()
+        if self.policy_check:
+            from media_platform import clients
+
+            clients.on_create(self.policy_check.instrument)
         self.functions = {f.logical_id: LoadedFunction.load(f) for f in self.template.functions()}
         self.gateway = Gateway(
             list(self.functions.values()), access_log=self.access_log, cors=self.template.http_api_cors()
@@ -151,6 +160,10 @@ class LocalStack:
         if self._moto:
             self._moto.shutdown()
             self._moto.server_close()
+        if self.policy_check:
+            from media_platform import clients
+
+            clients.forget_hook(self.policy_check.instrument)
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -171,7 +184,8 @@ class LocalStack:
 
 
 def stack_environment(template: Template) -> dict[str, str]:
-    """One environment for every function: each function's variables from template.yaml, resolved to local names."""
+    """The union of every function's variables from template.yaml, resolved to local names: for the handler tests,
+    which call any handler in one environment. The local stack gives each function only its own (gateway.py)."""
     env = dict(LOCAL_ENV)
     for function in template.functions():
         env.update(function.environment)

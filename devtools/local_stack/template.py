@@ -111,6 +111,10 @@ class Template:
             return f"arn:aws:s3:::{name}"
         if kind == "AWS::DynamoDB::Table":
             return f"arn:aws:dynamodb:{self.REGION}:{self.ACCOUNT_ID}:table/{name}"
+        if kind == "AWS::SecretsManager::Secret":
+            # AWS appends six random characters to a secret's ARN; locally the ARN ends with the name, as the
+            # local IAM check reads a call by name (the functions pass SecretId as the name).
+            return f"arn:aws:secretsmanager:{self.REGION}:{self.ACCOUNT_ID}:secret:{name}"
         return f"arn:aws:local:{self.REGION}:{self.ACCOUNT_ID}:{name}"
 
     def queue_url(self, logical_id: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +18,7 @@ from devtools.local_stack.stack import stack_environment
 from devtools.local_stack.template import Template
 from media_platform import clients, tokens
 from media_platform.settings import get_settings
-from tests.support import Clock, FakeContext, load_event
+from tests.support import Clock, FakeContext, handler_of, load_event
 
 
 @dataclass
@@ -60,7 +59,7 @@ Invoke = Callable[..., Reply]
 
 def call_handler(function: str, **event_changes: Any) -> Reply:
     """Calls a function's real Lambda handler with its event from events/, varied as load_event allows."""
-    handler = importlib.import_module(f"functions.{function}.app").lambda_handler
+    handler = handler_of(function)
     result = handler(load_event(function, **event_changes), FakeContext())
     body = result.get("body") or "null"
     return Reply(result["statusCode"], result.get("headers", {}), json.loads(body))

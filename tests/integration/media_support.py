@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from urllib.parse import quote_plus
 
 import boto3
 
-from tests.support import EVENTS, FakeContext
+from tests.support import EVENTS, FakeContext, handler_of
 
 BUCKET = "media-platform-local-media-123456789012"
 MEDIA_TABLE = "media-platform-local-MediaTable"
@@ -53,7 +52,7 @@ def process(*bodies: str) -> dict[str, Any]:
     """Runs the upload_processor handler on one SQS batch holding these message bodies (ids m0, m1, ...)."""
     template = json.loads((EVENTS / "upload_processor.json").read_text())["Records"][0]
     event = {"Records": [template | {"messageId": f"m{n}", "body": body} for n, body in enumerate(bodies)]}
-    handler = importlib.import_module("functions.upload_processor.app").lambda_handler
+    handler = handler_of("upload_processor")
     result: dict[str, Any] = handler(event, FakeContext())
     return result
 

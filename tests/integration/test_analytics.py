@@ -3,7 +3,6 @@ statistics, unique viewers merged across a range, the date rules, who may ask, a
 
 from __future__ import annotations
 
-import importlib
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,7 +16,7 @@ from media_platform.sketches import sketch_of
 from tests.integration.conftest import Invoke, Reply, Team, restored_seeded_stack
 from tests.integration.test_streaming import ready, stream_url, token_of
 from tests.integration.test_views import view
-from tests.support import AtomicDynamoDB, Clock, FakeContext, load_event
+from tests.support import AtomicDynamoDB, Clock, FakeContext, handler_of, load_event
 
 aws, team = restored_seeded_stack()
 
@@ -46,7 +45,7 @@ def _call(function: str, **changes: Any) -> Reply:
     event = load_event(function, **changes)
     query = changes.get("query") or ""
     event["queryStringParameters"] = dict(part.split("=", 1) for part in query.split("&")) if query else None
-    result = importlib.import_module(f"functions.{function}.app").lambda_handler(event, FakeContext())
+    result = handler_of(function)(event, FakeContext())
     return Reply(result["statusCode"], result.get("headers", {}), json.loads(result.get("body") or "null"))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib
 import json
 import time
 from typing import Any
@@ -30,7 +29,7 @@ from tests.integration.media_support import (
     s3,
     table,
 )
-from tests.support import EVENTS, FakeContext, QueriesThrough, RoutedCalls
+from tests.support import EVENTS, FakeContext, QueriesThrough, RoutedCalls, handler_of
 
 aws, team = restored_seeded_stack()
 
@@ -595,7 +594,7 @@ def test_expiry_marks_only_uploads_past_their_window_and_grace(create: Any, team
             UpdateExpression="SET upload_expires_at = :t",
             ExpressionAttributeValues={":t": expired_at},
         )
-    handler = importlib.import_module("functions.upload_expiry.app").lambda_handler
+    handler = handler_of("upload_expiry")
 
     result = handler(json.loads((EVENTS / "upload_expiry.json").read_text()), FakeContext())
 

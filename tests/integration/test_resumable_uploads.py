@@ -3,7 +3,6 @@ parts again (POST /media/{id}/upload/parts), and how signing keeps a slow upload
 
 from __future__ import annotations
 
-import importlib
 import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -16,7 +15,7 @@ from media_platform.uploads import EXPIRY_GRACE_SECONDS, MULTIPART_COMPLETION_GR
 from tests.integration.conftest import Invoke, Reply, Team, restored_seeded_stack
 from tests.integration.media_support import BUCKET, MP4, at, new_media, notification, process, put_and_process, s3
 from tests.integration.media_support import table as media_items_table
-from tests.support import EVENTS, Clock, FakeContext
+from tests.support import EVENTS, Clock, FakeContext, handler_of
 
 aws, team = restored_seeded_stack()
 
@@ -71,7 +70,7 @@ def status(media_id: str) -> str:
 
 
 def sweep() -> dict[str, int]:
-    handler = importlib.import_module("functions.upload_expiry.app").lambda_handler
+    handler = handler_of("upload_expiry")
     result: dict[str, int] = handler(json.loads((EVENTS / "upload_expiry.json").read_text()), FakeContext())
     return result
 

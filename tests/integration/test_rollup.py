@@ -4,7 +4,6 @@ statistics' read side and compared with a brute-force recount of the same views.
 
 from __future__ import annotations
 
-import importlib
 import json
 import random
 import threading
@@ -28,7 +27,7 @@ from media_platform.errors import InvalidInput
 from media_platform.rollup_plan import WorkItem
 from media_platform.settings import get_settings
 from media_platform.sketches import unique_count
-from tests.support import AtomicDynamoDB, FakeContext
+from tests.support import AtomicDynamoDB, FakeContext, handler_of
 
 SHARDS = 4  # few shards keep each example cheap; the split logic is the same at 16 or 256
 NOW = datetime(2026, 11, 25, 0, 15, tzinfo=UTC)  # the schedule's time: rolls the 23rd and the 24th
@@ -99,7 +98,7 @@ def range_answers() -> dict[str, tuple[int, int]]:
 
 
 def schedule(event: dict[str, Any]) -> dict[str, Any]:
-    handler = importlib.import_module("functions.stats_rollup.app").lambda_handler
+    handler = handler_of("stats_rollup")
     result: dict[str, Any] = handler(event, FakeContext())
     return result
 
@@ -119,7 +118,7 @@ def take_queued() -> list[dict[str, Any]]:
 
 def work(messages: list[dict[str, Any]], batch_size: int = 1) -> list[str]:
     """Runs the worker's handler over the messages in batches; answers the ids it reported failed."""
-    handler = importlib.import_module("functions.stats_rollup_worker.app").lambda_handler
+    handler = handler_of("stats_rollup_worker")
     failed: list[str] = []
     for start in range(0, len(messages), batch_size):
         result = handler(sqs_event(messages[start : start + batch_size], QUEUE_ARN), FakeContext())

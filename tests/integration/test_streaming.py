@@ -17,7 +17,7 @@ from media_platform import tokens
 from media_platform.view_log import View
 from tests.integration.conftest import Invoke, Reply, Team, restored_seeded_stack
 from tests.integration.media_support import MP4, at, new_media, put_and_process, table
-from tests.support import Clock, FakeContext, load_event
+from tests.support import Clock, FakeContext, as_function, handler_of, load_event
 
 aws, team = restored_seeded_stack()
 
@@ -74,7 +74,7 @@ def stream(
     event["queryStringParameters"] = {"token": stream_token} if stream_token is not None else None
     event["requestContext"]["http"]["method"] = method
     event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} /media/stream/{{media_id}}"
-    handler = handler or importlib.import_module("functions.media_stream.app").lambda_handler
+    handler = handler or handler_of("media_stream")
     result = handler(event, FakeContext())
     return Reply(result["statusCode"], result.get("headers", {}), json.loads(result.get("body") or "null"))
 
@@ -115,7 +115,7 @@ def test_a_named_stage_on_the_execute_api_host_is_part_of_the_url(invoke: Invoke
     media_id = ready(invoke, team.editor.token)
     event = load_event("media_stream_url", token=team.viewer.token, **at(media_id, "/stream-url"))
     event["requestContext"] |= {"domainName": "abc123.execute-api.eu-west-1.amazonaws.com", "stage": "dev"}
-    handler = importlib.import_module("functions.media_stream_url.app").lambda_handler
+    handler = handler_of("media_stream_url")
 
     body = json.loads(handler(event, FakeContext())["body"])
 
@@ -310,11 +310,13 @@ def test_no_token_reaches_the_logs(
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
 
+    cold = as_function("media_stream", module.lambda_handler)
+
     # When it serves a playback, a HEAD, a refusal and a bearer request
-    assert stream(stream_token=stream_token, media_id=media_id, handler=module.lambda_handler).status == 302
-    stream(stream_token=stream_token, media_id=media_id, method="HEAD", handler=module.lambda_handler)
-    stream(stream_token=stream_token + "x", media_id=media_id, handler=module.lambda_handler)
-    stream(bearer=team.viewer.token, media_id=media_id, handler=module.lambda_handler)
+    assert stream(stream_token=stream_token, media_id=media_id, handler=cold).status == 302
+    stream(stream_token=stream_token, media_id=media_id, method="HEAD", handler=cold)
+    stream(stream_token=stream_token + "x", media_id=media_id, handler=cold)
+    stream(bearer=team.viewer.token, media_id=media_id, handler=cold)
 
     # Then the logs tell of the playback, and hold neither token
     captured = capfd.readouterr()

@@ -3,7 +3,6 @@ mode and TTL), two writes per view, concurrency, seeks, and `POST /media/{id}/vi
 
 from __future__ import annotations
 
-import importlib
 import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -16,7 +15,7 @@ from media_platform.settings import get_settings
 from media_platform.tokens import TokenKind
 from tests.integration.conftest import Invoke, Reply, Team, restored_seeded_stack
 from tests.integration.test_streaming import ready, set_status, stream, stream_url, token_of
-from tests.support import AtomicDynamoDB, Clock, FakeContext, load_event
+from tests.support import AtomicDynamoDB, Clock, FakeContext, handler_of, load_event
 
 aws, team = restored_seeded_stack()
 
@@ -46,7 +45,7 @@ def view(
     )
     event["queryStringParameters"] = {"token": stream_token} if stream_token is not None else None
     event["requestContext"]["http"]["sourceIp"] = ip
-    result = importlib.import_module("functions.media_view.app").lambda_handler(event, FakeContext())
+    result = handler_of("media_view")(event, FakeContext())
     return Reply(result["statusCode"], result.get("headers", {}), json.loads(result.get("body") or "null"))
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -13,6 +16,11 @@ if TYPE_CHECKING:
 
 _overrides: dict[str, Any] = {}
 _presigner: S3Presigner | None = None
+# Called with every client created here (the local stack registers its IAM check); none on Lambda.
+_client_hooks: list[Callable[[Any], None]] = []
+# On Lambda each function has its own process. Locally one process hosts them all: each function still keeps its
+# own cached secrets, so one that may not read a secret cannot use what another one read.
+_environment: ContextVar[str] = ContextVar("execution_environment", default="")
 
 # Short timeouts and standard retries: an API call should fail fast into a 503, not hang the function.
 _CLIENT_CONFIG: dict[str, Any] = {
@@ -27,6 +35,31 @@ def override(name: str, client: Any) -> None:
     _overrides[name] = client
 
 
+def on_create(hook: Callable[[Any], None]) -> None:
+    """Have `hook` see every client created from now on (until `forget_hook`)."""
+    _client_hooks.append(hook)
+
+
+def forget_hook(hook: Callable[[Any], None]) -> None:
+    _client_hooks.remove(hook)
+
+
+@contextmanager
+def execution_environment(name: str) -> Iterator[None]:
+    """Runs the block as function `name`'s execution environment: its own cached secrets (local stack only)."""
+    token = _environment.set(name)
+    try:
+        yield
+    finally:
+        _environment.reset(token)
+
+
+def _created(client: Any) -> Any:
+    for hook in _client_hooks:
+        hook(client)
+    return client
+
+
 def reset() -> None:
     """Forget every created and overridden client (tests call this after starting a mock)."""
     global _presigner
@@ -36,6 +69,7 @@ def reset() -> None:
     _dynamodb.cache_clear()
     _s3.cache_clear()
     _secrets.cache_clear()
+    _secretsmanager.cache_clear()
     _sqs.cache_clear()
 
 
@@ -52,22 +86,22 @@ def s3_presigner() -> S3Presigner:
     global _presigner
     client = s3()
     if _presigner is None or _presigner.client is not client:
-        _presigner = S3Presigner(client)
+        _presigner = _created(S3Presigner(client))
     return _presigner
 
 
 class S3Presigner:
     """Presigns S3 object requests with botocore's own SigV4 query signer, without what `generate_presigned_url`
     does around it on every call (endpoint rules, parameter validation, event hooks: two thirds of its time). The
-    bucket's URL is learned once from the client itself, so the addressing (virtual-hosted on AWS, path-style
-    locally), endpoint and region stay the client's; tests/unit/test_objects.py holds the URLs to the client's."""
+    bucket's URL follows the client's endpoint, addressing style (virtual-hosted on AWS, path-style locally) and region;
+    tests/unit/test_objects.py holds the URLs to the client's own."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
         self._region: str = client.meta.region_name
         self._credentials = _session().get_credentials()  # refreshable; frozen per signature
-        self._bucket_urls: dict[str, str] = {}
-        self._post_urls: dict[str, str] = {}
+        self._endpoint = urlsplit(client.meta.endpoint_url)
+        self._path_style = (client.meta.config.s3 or {}).get("addressing_style") == "path"
 
     def url(self, method: str, bucket: str, key: str, params: dict[str, str], expires_in: int) -> str:
         from botocore.auth import S3SigV4QueryAuth
@@ -98,15 +132,14 @@ class S3Presigner:
         return {"url": request.url, "fields": signed_fields}
 
     def _bucket_url(self, bucket: str) -> str:
-        if bucket not in self._bucket_urls:
-            probe = urlsplit(self.client.generate_presigned_url("get_object", {"Bucket": bucket, "Key": "k"}, 1))
-            self._bucket_urls[bucket] = f"{probe.scheme}://{probe.netloc}{probe.path.removesuffix('k')}"
-        return self._bucket_urls[bucket]
+        """The bucket's address in the client's addressing style: `https://bucket.s3...amazonaws.com/` on AWS,
+        `http://host:port/bucket/` on the emulator. Derived, not presigned, so the local IAM check sees only the URLs
+        the functions hand out."""
+        scheme, host = self._endpoint.scheme, self._endpoint.netloc
+        return f"{scheme}://{host}/{bucket}/" if self._path_style else f"{scheme}://{bucket}.{host}/"
 
     def _post_url(self, bucket: str) -> str:
-        if bucket not in self._post_urls:
-            self._post_urls[bucket] = str(self.client.generate_presigned_post(bucket, "k", ExpiresIn=1)["url"])
-        return self._post_urls[bucket]
+        return self._bucket_url(bucket).removesuffix("/") if self._path_style else self._bucket_url(bucket)
 
 
 def sqs() -> Any:
@@ -114,7 +147,7 @@ def sqs() -> Any:
 
 
 def secrets() -> SecretsProvider:
-    return _overrides.get("secrets") or _secrets()
+    return _overrides.get("secrets") or _secrets(_environment.get())
 
 
 @cache
@@ -129,7 +162,7 @@ def _session() -> Any:
 def _dynamodb() -> Any:
     from botocore.config import Config
 
-    return _session().client("dynamodb", region_name=get_settings().region, config=Config(**_CLIENT_CONFIG))
+    return _created(_session().client("dynamodb", region_name=get_settings().region, config=Config(**_CLIENT_CONFIG)))
 
 
 @cache
@@ -140,20 +173,26 @@ def _s3() -> Any:
     # address, where only path-style URLs resolve.
     style = "path" if get_settings().local_endpoint else "virtual"
     config = Config(signature_version="s3v4", s3={"addressing_style": style}, **_CLIENT_CONFIG)  # type: ignore[arg-type]
-    return _session().client("s3", region_name=get_settings().region, config=config)
+    return _created(_session().client("s3", region_name=get_settings().region, config=config))
 
 
 @cache
 def _sqs() -> Any:
     from botocore.config import Config
 
-    return _session().client("sqs", region_name=get_settings().region, config=Config(**_CLIENT_CONFIG))
+    return _created(_session().client("sqs", region_name=get_settings().region, config=Config(**_CLIENT_CONFIG)))
 
 
 @cache
-def _secrets() -> SecretsProvider:
+def _secrets(environment: str) -> SecretsProvider:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_client=_secretsmanager())
+
+
+@cache
+def _secretsmanager() -> Any:
     from botocore.config import Config
 
     client = _session().client("secretsmanager", region_name=get_settings().region, config=Config(**_CLIENT_CONFIG))
-    return SecretsProvider(boto3_client=client)
+    return _created(client)
