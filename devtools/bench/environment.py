@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from devtools.local_stack.environ import restored
+
 
 @contextmanager
 def function_environment(values: dict[str, str]) -> Iterator[None]:
@@ -15,21 +17,16 @@ def function_environment(values: dict[str, str]) -> Iterator[None]:
     from media_platform import clients
     from media_platform.settings import get_settings
 
-    saved = {name: os.environ.get(name) for name in [*values, "AWS_ENDPOINT_URL"]}
-    os.environ.update(values)
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    get_settings.cache_clear()
-    clients.reset()
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with restored([*values, "AWS_ENDPOINT_URL"]):
+        os.environ.update(values)
+        os.environ.pop("AWS_ENDPOINT_URL", None)
         get_settings.cache_clear()
         clients.reset()
+        try:
+            yield
+        finally:
+            get_settings.cache_clear()
+            clients.reset()
 
 
 @contextmanager

@@ -33,6 +33,7 @@ from devtools.bench.targets import (
     Tokens,
     media_asset,
 )
+from devtools.local_stack.environ import restored
 from devtools.local_stack.gateway import LambdaContext
 
 SIGNING_KEY = "k" * 64
@@ -236,18 +237,11 @@ def _traced(handler: Callable[..., Any], target: Target) -> Callable[..., Any]:
     if "aws_xray_sdk.core" in sys.modules:
         raise RuntimeError("the X-Ray SDK was imported before the traced run, outside a Lambda context")
     environment = {**TRACED_ENV, "LAMBDA_TASK_ROOT": str(target.cold_path[0])}
-    saved = {name: os.environ.get(name) for name in environment}
-    os.environ.update(environment)
-    try:
+    with restored(environment):
+        os.environ.update(environment)
         from aws_lambda_powertools import Tracer
 
         return Tracer().capture_lambda_handler(handler, capture_response=False)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @contextmanager

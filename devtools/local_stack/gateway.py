@@ -25,6 +25,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from werkzeug.wrappers import Request, Response
 
 from devtools.local_stack.cors import CorsConfig, is_preflight
+from devtools.local_stack.environ import restored
 from devtools.local_stack.iam import acting_as
 from devtools.local_stack.template import ROOT, Function, Route
 
@@ -126,20 +127,15 @@ def own_environment(spec: Function) -> Iterator[None]:
 
     with _one_at_a_time:
         _function_variables.update(spec.environment)
-        saved = {name: os.environ.get(name) for name in _function_variables}
-        for name in _function_variables.difference(spec.environment):
-            os.environ.pop(name, None)
-        os.environ.update(spec.environment)
-        get_settings.cache_clear()
-        try:
-            yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+        with restored(list(_function_variables)):
+            for name in _function_variables.difference(spec.environment):
+                os.environ.pop(name, None)
+            os.environ.update(spec.environment)
             get_settings.cache_clear()
+            try:
+                yield
+            finally:
+                get_settings.cache_clear()
 
 
 def _cold_import(spec: Function) -> Any:
