@@ -122,7 +122,9 @@ class LoadedFunction:
 def own_environment(spec: Function) -> Iterator[None]:
     """While the block runs, the function's variables from template.yaml (Globals and its own) are set and any other
     function's are not, as on Lambda, where each function has only its own: a variable missing from its template entry
-    fails here too. The settings are read afresh on the way in and out."""
+    fails here too. The settings are read afresh on the way in and out. The environment is the process's, so the
+    stack serves one invocation at a time (a login's bcrypt holds the others for ~0.3 s); the handler tests, which
+    call handlers directly, still exercise the races."""
     from media_platform.settings import get_settings
 
     with _one_at_a_time:

@@ -232,10 +232,13 @@ class S3Front:
             given = fields["x-amz-signature"]
         elif fields.get("x-amz-algorithm", "AWS4-HMAC-SHA256") != "AWS4-HMAC-SHA256":
             raise S3Refusal(400, "InvalidArgument", "Unsupported signing algorithm", ArgumentName="x-amz-algorithm")
-        elif "signature" in fields and "awsaccesskeyid" in fields:  # SigV2, which S3 still takes in us-east-1
-            secret = self._secret(fields["awsaccesskeyid"])
-            digest = hmac.new(secret.encode(), fields["policy"].encode(), hashlib.sha1).digest()
-            expected, given = base64.b64encode(digest).decode(), fields["signature"]
+        elif "signature" in fields and "awsaccesskeyid" in fields:
+            # SigV2: buckets created since 24 June 2020 take SigV4 only, and boto3 falls back to SigV2 silently.
+            raise S3Refusal(
+                400,
+                "InvalidRequest",
+                "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
+            )
         else:
             raise S3Refusal(
                 400,

@@ -129,11 +129,14 @@ def test_the_form_the_product_signs_is_passed_on_unchanged(s3: Client, moto: Mot
     assert len(moto.bodies) == 1 and b"0123456789" in moto.bodies[0]
 
 
-def test_a_sigv2_form_is_accepted_as_s3_does_in_us_east_1(s3: Client) -> None:
+def test_a_sigv2_form_is_refused_as_s3_refuses_it_for_a_bucket_created_since_2020(s3: Client, moto: Moto) -> None:
     fields = presigned_post(client=signer("s3"))["fields"]
     assert "signature" in fields
 
-    assert send(s3, fields).status_code == 204
+    response = send(s3, fields)
+
+    assert response.status_code == 400 and b"<Code>InvalidRequest</Code>" in response.data
+    assert moto.bodies == []
 
 
 @pytest.mark.parametrize(

@@ -110,6 +110,7 @@ def query_of(url: str) -> tuple[str, dict[str, list[str]]]:
         pytest.param("us-east-1", {"addressing_style": "path"}, "http://127.0.0.1:4566", id="path-local"),
     ],
 )
+@pytest.mark.parametrize("bucket", [BUCKET, "media.with.dots"])
 @pytest.mark.parametrize("token", [None, "session-token/with+chars="], ids=["static", "session"])
 def test_presigned_urls_are_the_ones_the_client_would_sign(
     frozen_signing_clock: None,
@@ -118,8 +119,9 @@ def test_presigned_urls_are_the_ones_the_client_would_sign(
     config: dict[str, str],
     endpoint: str | None,
     token: str | None,
+    bucket: str,
 ) -> None:
-    monkeypatch.setenv("MEDIA_BUCKET", BUCKET)
+    monkeypatch.setenv("MEDIA_BUCKET", bucket)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret/example+key")
     if token:
@@ -141,7 +143,7 @@ def test_presigned_urls_are_the_ones_the_client_would_sign(
     theirs = client.generate_presigned_url(
         "get_object",
         Params={
-            "Bucket": BUCKET,
+            "Bucket": bucket,
             "Key": key,
             "VersionId": "v-1",
             "ResponseContentType": "video/mp4",
@@ -151,12 +153,12 @@ def test_presigned_urls_are_the_ones_the_client_would_sign(
     )
     part = objects.presigned_part_url(key, "upload/1+2", 7, 600)
     their_part = client.generate_presigned_url(
-        "upload_part", Params={"Bucket": BUCKET, "Key": key, "UploadId": "upload/1+2", "PartNumber": 7}, ExpiresIn=600
+        "upload_part", Params={"Bucket": bucket, "Key": key, "UploadId": "upload/1+2", "PartNumber": 7}, ExpiresIn=600
     )
 
     post = objects.presigned_post(key, "video/mp4", 100 * MiB, 900)
     their_post = client.generate_presigned_post(
-        BUCKET,
+        bucket,
         key,
         Fields={"Content-Type": "video/mp4"},
         Conditions=[{"Content-Type": "video/mp4"}, ["content-length-range", 1, 100 * MiB]],
@@ -166,4 +168,3 @@ def test_presigned_urls_are_the_ones_the_client_would_sign(
     assert query_of(ours) == query_of(theirs)
     assert post == their_post
     assert query_of(part) == query_of(their_part)
-    assert query_of(ours)[1]["X-Amz-Signature"] != query_of(part)[1]["X-Amz-Signature"]

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import time
 
 import jwt
@@ -243,6 +247,20 @@ def test_a_validly_signed_token_with_any_other_header_is_refused() -> None:
         token = jwt.encode(claims(), KEY, algorithm="HS256", headers=headers)
         with pytest.raises(NotAuthenticated):
             tokens.verify(token, TokenKind.ACCESS)
+
+
+@pytest.mark.parametrize("claim", ["iat", "exp"])
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_a_signed_time_that_is_no_finite_number_is_refused(claim: str, value: str) -> None:
+    # JSON's NaN and Infinity (and a number too big for a float) parse in Python: NaN passes every time check
+    # (comparisons are False), int(Infinity) raises OverflowError. Only a key holder could sign one; still a 401.
+    payload = json.dumps(claims(**{claim: 0})).replace(f'"{claim}": 0', f'"{claim}": {value}')
+    body = base64.urlsafe_b64encode(payload.encode()).rstrip(b"=")
+    signing_input = tokens.ISSUED_HEADER + b"." + body
+    signature = base64.urlsafe_b64encode(hmac.new(KEY.encode(), signing_input, hashlib.sha256).digest()).rstrip(b"=")
+
+    with pytest.raises(NotAuthenticated):
+        tokens.verify((signing_input + b"." + signature).decode(), TokenKind.ACCESS)
 
 
 def _pyjwt_decode(token: str, kind: TokenKind, required: list[str], now: float) -> dict[str, object]:

@@ -99,7 +99,13 @@ class S3Presigner:
     def __init__(self, client: Any) -> None:
         self.client = client
         self._region: str = client.meta.region_name
-        self._credentials = _session().get_credentials()  # refreshable; frozen per signature
+        # The session's, which made the client (the layer's clients all come from it); refreshable, frozen per
+        # signature. None: no credentials anywhere, as boto3 would say on its first signature.
+        self._credentials = _session().get_credentials()
+        if self._credentials is None:
+            from botocore.exceptions import NoCredentialsError
+
+            raise NoCredentialsError()
         self._endpoint = urlsplit(client.meta.endpoint_url)
         self._path_style = (client.meta.config.s3 or {}).get("addressing_style") == "path"
 
@@ -135,11 +141,17 @@ class S3Presigner:
         """The bucket's address in the client's addressing style: `https://bucket.s3...amazonaws.com/` on AWS,
         `http://host:port/bucket/` on the emulator. Derived, not presigned, so the local IAM check sees only the URLs
         the functions hand out."""
+        from botocore.utils import check_dns_name
+
         scheme, host = self._endpoint.scheme, self._endpoint.netloc
-        return f"{scheme}://{host}/{bucket}/" if self._path_style else f"{scheme}://{bucket}.{host}/"
+        # As botocore: a name that cannot be one DNS label of a TLS host (dots, capitals) falls back to path-style.
+        if self._path_style or "." in bucket or not check_dns_name(bucket):
+            return f"{scheme}://{host}/{bucket}/"
+        return f"{scheme}://{bucket}.{host}/"
 
     def _post_url(self, bucket: str) -> str:
-        return self._bucket_url(bucket).removesuffix("/") if self._path_style else self._bucket_url(bucket)
+        url = self._bucket_url(bucket)
+        return url.removesuffix("/") if url.endswith(f"/{bucket}/") else url
 
 
 def sqs() -> Any:

@@ -8,6 +8,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -156,6 +157,11 @@ def _signed_payload(token: str, key: bytes) -> dict[str, Any]:
     return claims
 
 
+def _is_time(value: Any) -> bool:
+    """A NumericDate: a finite number, not a bool (JSON's NaN and Infinity would pass or break every comparison)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _decode(token: str, kind: TokenKind, required: list[str], now: float | None) -> dict[str, Any]:
     """The verified claims of a token of `kind`: signature, algorithm, issuer, audience, token_use, every required
     claim, and `iat`/`exp` against `clock` (with a small leeway)."""
@@ -172,7 +178,7 @@ def _decode(token: str, kind: TokenKind, required: list[str], now: float | None)
         raise jwt.InvalidTokenError("wrong token type")
     moment = clock() if now is None else now
     issued_at, expires_at = claims["iat"], claims["exp"]
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (issued_at, expires_at)):
+    if not all(_is_time(v) for v in (issued_at, expires_at)):
         raise jwt.InvalidTokenError("iat and exp must be numbers")
     if expires_at <= moment - LEEWAY_SECONDS:
         raise jwt.ExpiredSignatureError("expired")
@@ -180,11 +186,7 @@ def _decode(token: str, kind: TokenKind, required: list[str], now: float | None)
         raise jwt.ImmatureSignatureError("issued in the future")
     if "nbf" in claims:  # never issued here; honoured as PyJWT would
         not_before = claims["nbf"]
-        if (
-            not isinstance(not_before, int | float)
-            or isinstance(not_before, bool)
-            or not_before > moment + LEEWAY_SECONDS
-        ):
+        if not _is_time(not_before) or not_before > moment + LEEWAY_SECONDS:
             raise jwt.ImmatureSignatureError("not yet valid")
     return claims
 
