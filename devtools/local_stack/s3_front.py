@@ -200,6 +200,8 @@ class S3Front:
             self._check_form(environ, bucket)
         elif "X-Amz-Algorithm=" in str(environ.get("QUERY_STRING", "")):
             self._check_presigned(environ)
+        elif not environ.get("HTTP_AUTHORIZATION"):
+            raise _access_denied("Access Denied")  # anonymous: the bucket blocks public access
 
     def _check_form(self, environ: dict[str, Any], bucket: str) -> None:
         stream = environ["wsgi.input"]

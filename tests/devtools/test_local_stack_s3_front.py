@@ -449,3 +449,15 @@ def test_a_chunked_form_is_checked_whole(moto: Moto, clock: Clock) -> None:
     body = b"".join(front(environ, lambda status, headers, exc_info=None: answered.append(status)))
 
     assert answered == ["400 Bad Request"] and b"<Code>EntityTooLarge</Code>" in body
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "HEAD"])
+def test_an_unsigned_request_is_refused_as_a_bucket_blocking_public_access_refuses_it(
+    s3: Client, moto: Moto, method: str
+) -> None:
+    anonymous = get(s3, f"{ENDPOINT}/{BUCKET}/{KEY}", method=method)
+
+    assert anonymous.status_code == 403
+    if method != "HEAD":
+        assert error(anonymous)["Code"] == "AccessDenied"
+    assert moto.bodies == []
