@@ -24,12 +24,10 @@ from devtools.local_stack.iam import (
     matches,
     requests_for,
 )
-from devtools.local_stack.resources import provision
-from devtools.local_stack.stack import stack_environment
 from devtools.local_stack.template import TEMPLATE, Template, load_template
 from media_platform import clients
 from media_platform.dal import objects
-from media_platform.settings import get_settings
+from tests.integration.conftest import provisioned
 
 T = Template.load()
 POLICIES = function_policies(T)
@@ -258,12 +256,7 @@ def test_permissions_no_call_needed_are_reported_per_function() -> None:
 @pytest.fixture
 def emulated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with mock_aws():
-        for name, value in stack_environment(T).items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-        provision(T)
-        get_settings.cache_clear()
-        clients.reset()
+        provisioned(monkeypatch)
         yield
 
 
