@@ -6,7 +6,8 @@ import copy
 import importlib
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -170,3 +171,16 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+@contextmanager
+def debug_logging() -> Iterator[None]:
+    """The layer's logger at DEBUG for the block (as with POWERTOOLS_LOG_LEVEL=DEBUG), so lines below INFO show."""
+    from media_platform.observability import logger
+
+    previous = logger.log_level
+    logger.setLevel("DEBUG")
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)

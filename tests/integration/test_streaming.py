@@ -17,7 +17,7 @@ from media_platform import tokens
 from media_platform.view_log import View
 from tests.integration.conftest import Invoke, Reply, Team, restored_seeded_stack
 from tests.integration.media_support import MP4, at, new_media, put_and_process, table
-from tests.support import Clock, FakeContext, as_function, handler_of, load_event
+from tests.support import Clock, FakeContext, as_function, debug_logging, handler_of, load_event
 
 aws, team = restored_seeded_stack()
 
@@ -312,11 +312,12 @@ def test_no_token_reaches_the_logs(
 
     cold = as_function("media_stream", module.lambda_handler)
 
-    # When it serves a playback, a HEAD, a refusal and a bearer request
-    assert stream(stream_token=stream_token, media_id=media_id, handler=cold).status == 302
-    stream(stream_token=stream_token, media_id=media_id, method="HEAD", handler=cold)
-    stream(stream_token=stream_token + "x", media_id=media_id, handler=cold)
-    stream(bearer=team.viewer.token, media_id=media_id, handler=cold)
+    # When it serves a playback, a HEAD, a refusal and a bearer request, logging at DEBUG
+    with debug_logging():
+        assert stream(stream_token=stream_token, media_id=media_id, handler=cold).status == 302
+        stream(stream_token=stream_token, media_id=media_id, method="HEAD", handler=cold)
+        stream(stream_token=stream_token + "x", media_id=media_id, handler=cold)
+        stream(bearer=team.viewer.token, media_id=media_id, handler=cold)
 
     # Then the logs tell of the playback, and hold neither token
     captured = capfd.readouterr()

@@ -190,8 +190,10 @@ class S3Presigner:
         return url.removesuffix("/") if url.endswith(f"/{bucket}/") else url
 
 
+@lru_cache(maxsize=1024)
 def _uri_encode(value: str) -> str:
-    """SigV4's URI encoding: everything but letters, digits and `-_.~`, as UTF-8 percent-escapes."""
+    """SigV4's URI encoding: everything but letters, digits and `-_.~`, as UTF-8 percent-escapes. Cached: most of a
+    URL's parameters (names, credential scope, session token, a media item's type and filename) repeat."""
     return quote(value, safe="-_.~")
 
 

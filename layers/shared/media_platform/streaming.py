@@ -13,6 +13,7 @@ import unicodedata
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import quote, urlencode
 
 from media_platform import access, tokens
@@ -154,6 +155,7 @@ def _ascii_fallback(char: str) -> str:
     return "" if unicodedata.category(char) == "Mn" else "_"
 
 
+@lru_cache(maxsize=1024)  # a warm function streams the same media many times
 def content_disposition(filename: str) -> str:
     """`inline` with the original filename twice: an ASCII `filename=` fallback, safe inside its quotes, and the
     RFC 5987 `filename*=UTF-8''…` that real S3 requires for anything else (it refuses raw non-ASCII)."""

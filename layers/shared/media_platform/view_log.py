@@ -103,7 +103,9 @@ def record_view(view: View) -> Recorded:
     )
     views.put_view(record)
     reason = None if counted else NotCounted.REPEAT_WITHIN_WINDOW
-    logger.info(
+    # The view log is the record of every view; a line each at INFO would double it in CloudWatch Logs (paid per
+    # GB, one line per playback) and be the largest cost of a stream redirect. POWERTOOLS_LOG_LEVEL=DEBUG shows them.
+    logger.debug(
         "View recorded",
         extra={
             "media_id": view.media_id,

@@ -6,7 +6,6 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from aws_lambda_powertools.logging import correlation_paths
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -205,9 +204,12 @@ def lambda_entry(app: FastAPI, log_event: bool | None = None) -> Handler:
     asgi = Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM_JSON])
 
     def handle(event: dict[str, Any], context: Any) -> Any:
+        # The API Gateway request id, as correlation_paths.API_GATEWAY_HTTP finds it, without a JMESPath search.
+        request_context = event.get("requestContext")
+        logger.set_correlation_id(request_context.get("requestId") if isinstance(request_context, dict) else None)
         result = asgi(without_stage(event), context)
         if result.get("statusCode") in (204, 302) and not result.get("body"):  # Mangum labels even no body JSON
             result.get("headers", {}).pop("content-type", None)
         return result
 
-    return instrumented(handle, correlation_paths.API_GATEWAY_HTTP, log_event=log_event)
+    return instrumented(handle, log_event=log_event)
