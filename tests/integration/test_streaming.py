@@ -17,7 +17,7 @@ from media_platform import tokens
 from media_platform.view_log import View
 from tests.integration.conftest import Invoke, Reply, Team, restored_seeded_stack
 from tests.integration.media_support import MP4, at, new_media, put_and_process, table
-from tests.support import Clock, FakeContext, as_function, debug_logging, handler_of, load_event
+from tests.support import Clock, FakeContext, as_function, debug_logging, handler_of, load_event, served_openapi
 
 aws, team = restored_seeded_stack()
 
@@ -326,6 +326,15 @@ def test_no_token_reaches_the_logs(
     signature = stream_token.rsplit(".", 1)[1]
     for secret in (stream_token, signature, team.viewer.token.rsplit(".", 1)[1]):
         assert secret not in logged
+
+
+def test_the_document_lists_the_stream_token_the_route_reads_itself() -> None:
+    for method in ("get", "head"):
+        operation = served_openapi()["paths"]["/media/stream/{media_id}"][method]
+        parameters = {(p["name"], p["in"]): p for p in operation["parameters"]}
+        assert set(parameters) == {("media_id", "path"), ("token", "query")}
+        assert parameters["token", "query"]["required"] is False
+        assert operation["security"] == [{"OAuth2PasswordBearer": []}]
 
 
 # POST /media/{media_id}/revoke-streams
