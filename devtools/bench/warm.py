@@ -78,7 +78,15 @@ class FakeDynamoDB:
         }
         self.users = [admin, viewer]
         self.daily_stats_table = os.environ.get("DAILY_STATS_TABLE", "")
-        self.daily_stats = _rolled_up_month()
+        # Indexed once by partition and by day, so that a query costs the fake a lookup, not a scan: the fakes'
+        # own work is counted in every request's time.
+        self.daily_stats: dict[str, list[dict[str, Any]]] = {}
+        for stats in _rolled_up_month():
+            for key in {stats["pk"]["S"], stats.get("day", {}).get("S")} - {None}:
+                self.daily_stats.setdefault(key, []).append(stats)
+        self.media_by_status: dict[str | None, list[dict[str, Any]]] = {None: list(self.media.values())}
+        for item in self.media.values():
+            self.media_by_status.setdefault(item["status"]["S"], []).append(item)
 
     def get_item(self, *, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
         item = None
@@ -94,21 +102,14 @@ class FakeDynamoDB:
             found = self.users[:Limit]
         elif TableName == self.media_table:  # the key condition's status, if any; filters are not applied
             status = kwargs.get("ExpressionAttributeValues", {}).get(":status")
-            found = [item for item in self.media.values() if status in (None, item["status"])][:Limit]
+            found = self.media_by_status.get(status["S"] if status else None, [])[:Limit]
         elif TableName == self.daily_stats_table:  # by partition (or day, on StatsByDay); ranges are not applied
             values = kwargs.get("ExpressionAttributeValues", {})
-            wanted = values[":day"]["S"] if ":day" in values else values[":pk"]["S"]
-            found = [i for i in self.daily_stats if wanted in (i["pk"]["S"], i.get("day", {}).get("S"))]
+            found = self.daily_stats.get(values[":day"]["S"] if ":day" in values else values[":pk"]["S"], [])
         return {"Items": found, "Count": len(found)}
 
-    def get_paginator(self, name: str) -> Any:
-        fake = self
-
-        class OnePage:
-            def paginate(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-                yield getattr(fake, name)(**kwargs)
-
-        return OnePage()
+    def get_paginator(self, name: str) -> OnePage:
+        return OnePage(getattr(self, name))
 
     def transact_write_items(self, **_: Any) -> dict[str, Any]:
         return {}
@@ -125,6 +126,16 @@ class FakeDynamoDB:
     def __getattr__(self, name: str) -> Callable[..., dict[str, Any]]:
         """Any other call succeeds with an empty answer (reported statuses show when that was not enough)."""
         return _empty
+
+
+@dataclass(frozen=True)
+class OnePage:
+    """A paginator of one page: the fake's answer to the call."""
+
+    call: Callable[..., dict[str, Any]]
+
+    def paginate(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        yield self.call(**kwargs)
 
 
 def _rolled_up_month() -> list[dict[str, Any]]:
