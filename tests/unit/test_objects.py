@@ -184,6 +184,27 @@ def botocore_signed(presigner: clients.S3Presigner, method: str, url: str, param
     return str(request.url)
 
 
+def botocore_post(
+    presigner: clients.S3Presigner, bucket: str, key: str, conditions: list[Any], expires: int
+) -> dict[str, Any]:
+    """The POST botocore's own S3SigV4PostAuth signs, with the policy generate_presigned_post would give it."""
+    from datetime import timedelta
+
+    from botocore.auth import S3SigV4PostAuth
+    from botocore.awsrequest import AWSRequest
+
+    expiration = (FROZEN + timedelta(seconds=expires)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    request = AWSRequest(method="POST", url=presigner._post_url(bucket))
+    request.context["s3-presign-post-fields"] = {"Content-Type": "video/mp4", "key": key}
+    request.context["s3-presign-post-policy"] = {
+        "expiration": expiration,
+        "conditions": [*conditions, {"bucket": bucket}, {"key": key}],
+    }
+    credentials = presigner._credentials.get_frozen_credentials()
+    S3SigV4PostAuth(credentials, "s3", presigner._region).add_auth(request)
+    return {"url": request.url, "fields": request.context["s3-presign-post-fields"]}
+
+
 # Parameter names and values with what SigV4 must escape or sort with care: `=`, `&`, `%`, `+`, `/`, spaces,
 # non-ASCII, names that are prefixes of others ("a" and "a-b" sort differently as strings than as pairs).
 TEXT = st.text(alphabet=st.sampled_from("aZ09-_.~ =&%+/?#é漢😀\"';"), max_size=12)
@@ -200,7 +221,7 @@ TEXT = st.text(alphabet=st.sampled_from("aZ09-_.~ =&%+/?#é漢😀\"';"), max_si
     ),
     token=st.sampled_from([None, "token/+="]),
 )
-def test_presigned_urls_are_the_ones_botocores_signer_makes(
+def test_presigned_urls_and_posts_are_the_ones_botocores_signers_make(
     key: str, params: dict[str, str], method: str, expires: int, endpoint: str, token: str | None
 ) -> None:
     from botocore.credentials import Credentials
@@ -220,3 +241,6 @@ def test_presigned_urls_are_the_ones_botocores_signer_makes(
         ours = presigner.url(method, "media-test-bucket", key, params, expires)
         url = presigner._bucket_url("media-test-bucket") + quote(key, safe="/~")
         assert ours == botocore_signed(presigner, method, url, params, expires)
+        conditions = [{"Content-Type": "video/mp4"}, ["content-length-range", 1, expires]]
+        post = presigner.post("media-test-bucket", key, {"Content-Type": "video/mp4"}, conditions, expires)
+        assert post == botocore_post(presigner, "media-test-bucket", key, conditions, expires)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, quote, urlsplit
@@ -93,7 +96,7 @@ def s3_presigner() -> S3Presigner:
 
 
 class S3Presigner:
-    """Presigns S3 object requests with SigV4 (query parameters for URLs, botocore's own signer for POST policies),
+    """Presigns S3 object requests with SigV4 (query parameters for URLs, a signed policy for POSTs),
     without what `generate_presigned_url` does around it on every call (endpoint rules, parameter validation, event
     hooks) and with the day's signing key derived once: a stream redirect's URL is a tenth of the work. The bucket's
     URL follows the client's endpoint, addressing style (virtual-hosted on AWS, path-style locally) and region;
@@ -145,22 +148,28 @@ class S3Presigner:
     def post(
         self, bucket: str, key: str, fields: dict[str, str], conditions: list[Any], expires_in: int
     ) -> dict[str, Any]:
-        """A presigned POST of exactly this key, as `generate_presigned_post` builds it (bucket and key conditions
-        appended to the caller's)."""
-        from datetime import timedelta
+        """A presigned POST of exactly this key, as `generate_presigned_post` and botocore's S3SigV4PostAuth build
+        it: the caller's conditions, then the bucket and key, then the signature's own fields; the policy's base64
+        signed with the day's key."""
+        from botocore import compat  # botocore's clock, which the tests freeze
 
-        from botocore import auth
-        from botocore.awsrequest import AWSRequest
-        from botocore.compat import get_current_datetime
-
-        expiration = (get_current_datetime() + timedelta(seconds=expires_in)).strftime(auth.ISO8601)
-        policy = {"expiration": expiration, "conditions": [*conditions, {"bucket": bucket}, {"key": key}]}
-        signed_fields = {**fields, "key": key}
-        request = AWSRequest(method="POST", url=self._post_url(bucket))
-        request.context["s3-presign-post-fields"] = signed_fields
-        request.context["s3-presign-post-policy"] = policy
-        auth.S3SigV4PostAuth(self._credentials.get_frozen_credentials(), "s3", self._region).add_auth(request)
-        return {"url": request.url, "fields": signed_fields}
+        now = compat.get_current_datetime()
+        timestamp = now.strftime("%Y%m%dT%H%M%SZ")
+        credentials = self._credentials.get_frozen_credentials()
+        signed = {
+            "x-amz-algorithm": "AWS4-HMAC-SHA256",
+            "x-amz-credential": f"{credentials.access_key}/{timestamp[:8]}/{self._region}/s3/aws4_request",
+            "x-amz-date": timestamp,
+        }
+        if credentials.token is not None:
+            signed["x-amz-security-token"] = credentials.token
+        expiration = (now + timedelta(seconds=expires_in)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        policy_conditions = [*conditions, {"bucket": bucket}, {"key": key}, *({k: v} for k, v in signed.items())]
+        policy = base64.b64encode(json.dumps({"expiration": expiration, "conditions": policy_conditions}).encode())
+        key_of_day = _signing_key(credentials.secret_key, timestamp[:8], self._region)
+        signature = hmac.new(key_of_day, policy, hashlib.sha256).hexdigest()
+        signed_fields = {**fields, "key": key, **signed, "policy": policy.decode(), "x-amz-signature": signature}
+        return {"url": self._post_url(bucket), "fields": signed_fields}
 
     def _bucket_url(self, bucket: str) -> str:
         """The bucket's address in the client's addressing style: `https://bucket.s3...amazonaws.com/` on AWS,
