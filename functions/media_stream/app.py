@@ -39,8 +39,9 @@ ROUTE: dict[str, Any] = {
 }
 
 
-@router.get("/media/stream/{media_id}", operation_id="stream_media", **ROUTE)
+# Decorators register bottom-up: GET (every playback) is registered first, so matching it tries one route, not two.
 @router.head("/media/stream/{media_id}", operation_id="stream_media_headers", **ROUTE)
+@router.get("/media/stream/{media_id}", operation_id="stream_media", **ROUTE)
 async def stream(
     media_id: str,
     request: Request,

@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import time
+from typing import Any
 
 import jwt
 import pytest
@@ -335,3 +336,64 @@ def test_the_verifier_accepts_only_what_pyjwt_accepts(
         assert ours == reference, "accepted a token PyJWT refuses"
     elif token.split(".")[0].encode() == tokens.ISSUED_HEADER and isinstance(reference, dict):
         pytest.fail(f"refused ({ours}) a token PyJWT accepts")
+
+
+# The verdict cache: one signature check per token and key, never a way past a check.
+
+
+@pytest.fixture
+def hmac_calls(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every HMAC computed (the module is shared: signing one counts too), by key."""
+    tokens._verified_payload.cache_clear()
+    made: list[bytes] = []
+    real = hmac.new
+
+    def counted(key: bytes, *args: Any, **kwargs: Any) -> hmac.HMAC:
+        made.append(key)
+        return real(key, *args, **kwargs)
+
+    monkeypatch.setattr(hmac, "new", counted)
+    return made
+
+
+def test_a_token_sent_again_is_verified_once(hmac_calls: list[bytes]) -> None:
+    token = tokens.issue(TokenKind.ACCESS, "user-1", Role.EDITOR, 1800)
+    hmac_calls.clear()
+
+    for _ in range(3):
+        assert tokens.verify(token, TokenKind.ACCESS).subject == "user-1"
+
+    assert hmac_calls == [KEY.encode()]
+
+
+def test_a_refused_token_is_checked_every_time_and_never_remembered(hmac_calls: list[bytes]) -> None:
+    token = tokens.issue(TokenKind.ACCESS, "user-1", Role.EDITOR, 1800)
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    hmac_calls.clear()
+
+    for _ in range(3):
+        with pytest.raises(NotAuthenticated):
+            tokens.verify(forged, TokenKind.ACCESS)
+
+    assert len(hmac_calls) == 3
+    assert tokens._verified_payload.cache_info().currsize == 0
+
+
+def test_a_remembered_token_is_refused_under_a_new_key(hmac_calls: list[bytes]) -> None:
+    token = tokens.issue(TokenKind.ACCESS, "user-1", Role.EDITOR, 1800)
+    tokens.verify(token, TokenKind.ACCESS)
+
+    clients.override("secrets", FakeSecrets("n" * 64))  # the key rotated
+
+    with pytest.raises(NotAuthenticated):
+        tokens.verify(token, TokenKind.ACCESS)
+
+
+def test_a_remembered_token_still_expires_and_keeps_its_kind(hmac_calls: list[bytes]) -> None:
+    token = tokens.issue(TokenKind.ACCESS, "user-1", Role.EDITOR, 600)
+    tokens.verify(token, TokenKind.ACCESS)
+
+    with pytest.raises(NotAuthenticated):
+        tokens.verify(token, TokenKind.ACCESS, now=time.time() + 600 + tokens.LEEWAY_SECONDS + 1)
+    with pytest.raises(NotAuthenticated):
+        tokens.verify_stream_token(token)

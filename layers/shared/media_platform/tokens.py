@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -135,6 +136,15 @@ def issue_stream_token(
     return jwt.encode(claims, signing_key(), algorithm=ALGORITHM), issued
 
 
+@lru_cache(maxsize=1024)
+def _verified_payload(token: str, key: bytes) -> dict[str, Any]:
+    """`_signed_payload`, remembered per execution environment: a verdict depends only on the token's bytes and the
+    key, and clients send the same token request after request (a player its stream URL's, an app its access
+    token's), so each is checked once per key. Only verified tokens are kept (a refusal raises), so forged tokens
+    cannot evict them; the claims are checked against the clock and the stored state on every request."""
+    return _signed_payload(token, key)
+
+
 def _signed_payload(token: str, key: bytes) -> dict[str, Any]:
     """The payload of a compact JWS that carries ISSUED_HEADER and an HS256 signature by `key`, else an error.
 
@@ -165,7 +175,7 @@ def _is_time(value: Any) -> bool:
 def _decode(token: str, kind: TokenKind, required: list[str], now: float | None) -> dict[str, Any]:
     """The verified claims of a token of `kind`: signature, algorithm, issuer, audience, token_use, every required
     claim, and `iat`/`exp` against `clock` (with a small leeway)."""
-    claims = _signed_payload(token, signing_key())
+    claims = dict(_verified_payload(token, signing_key()))  # a copy: the cached claims never change
     if missing := [name for name in required if name not in claims]:
         raise jwt.MissingRequiredClaimError(missing[0])
     if not all(isinstance(claims.get(name, ""), str) for name in ("sub", "jti")):
