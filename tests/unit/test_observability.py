@@ -162,3 +162,25 @@ def test_the_layers_logger_writes_with_the_line_formatter() -> None:
     from media_platform.observability import logger
 
     assert isinstance(logger.registered_formatter, LineFormatter)
+
+
+def test_a_line_inside_the_event_loop_names_no_asyncio_task() -> None:
+    import asyncio
+    import io
+
+    from media_platform.observability import logger
+
+    async def serve() -> None:  # as a request runs inside Mangum's event loop
+        logger.info("inside a task", extra={"media_id": "m"})
+
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        asyncio.run(serve())
+    finally:
+        handler.setStream(previous)
+    line = json.loads(stream.getvalue().splitlines()[-1])
+    assert line["message"] == "inside a task" and line["media_id"] == "m"
+    assert "taskName" not in line

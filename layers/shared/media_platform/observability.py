@@ -81,6 +81,10 @@ def _json_message(message: Any) -> Any:
     return json.loads(message)
 
 
+# What every log record would otherwise look up, and no line of ours prints: the thread, the process and (inside
+# Mangum's event loop) the asyncio task, whose "Task-N" Powertools would add to every line as `taskName`.
+logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+logging.logAsyncioTasks = False  # type: ignore[attr-defined]  # Python 3.12+, not yet in typeshed
 logger = Logger(logger_formatter=LineFormatter())
 metrics = Metrics()
 # Constructing a Tracer imports the X-Ray SDK (and patches every module it knows) even when tracing is disabled:
