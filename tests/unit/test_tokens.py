@@ -397,3 +397,43 @@ def test_a_remembered_token_still_expires_and_keeps_its_kind(hmac_calls: list[by
         tokens.verify(token, TokenKind.ACCESS, now=time.time() + 600 + tokens.LEEWAY_SECONDS + 1)
     with pytest.raises(NotAuthenticated):
         tokens.verify_stream_token(token)
+
+
+TEXT = st.text(st.characters(codec="utf-8"), max_size=40)  # any JSON string: quotes, escapes, non-ASCII
+CLAIM_VALUES = st.one_of(TEXT, st.integers(-(2**63), 2**63), st.floats(allow_nan=False, allow_infinity=False))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    claims=st.dictionaries(TEXT, CLAIM_VALUES, max_size=8),
+    key=st.sampled_from([KEY.encode(), b"\x00\xff" * 32, "clé-secrète-".encode() * 4]),
+)
+def test_tokens_are_encoded_as_pyjwt_encodes_them(claims: dict[str, object], key: bytes) -> None:
+    claims.pop("iss", None)  # PyJWT refuses a non-string issuer; the one issued here is a setting's string
+    assert tokens._encode(claims, key) == jwt.encode(claims, key, algorithm="HS256")
+
+
+@settings(max_examples=100, deadline=None)
+@given(subject=TEXT, media_id=TEXT, ttl=st.integers(1, 10**6), now=st.floats(0, 4e9))
+def test_issued_tokens_are_the_ones_pyjwt_would_issue(subject: str, media_id: str, ttl: int, now: float) -> None:
+    stream, _ = tokens.issue_stream_token(subject, media_id, ttl, now=now)
+    access = tokens.issue(TokenKind.ACCESS, subject, Role.EDITOR, ttl, now=now)
+
+    for token in (stream, access):
+        claims = jwt.decode(token, options={"verify_signature": False})  # in the order they were encoded
+        assert token == jwt.encode(claims, KEY, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        b"-----BEGIN PUBLIC KEY-----\n" + b"A" * 64 + b"\n-----END PUBLIC KEY-----",
+        b"ssh-rsa " + b"A" * 64,
+        b'{"kty": "oct", "k": "' + b"A" * 64 + b'"}',
+    ],
+)
+def test_a_key_pyjwt_refuses_as_an_hmac_secret_is_refused_alike(key: bytes) -> None:
+    with pytest.raises(jwt.InvalidKeyError):
+        jwt.encode(claims(), key, algorithm="HS256")
+    with pytest.raises(jwt.InvalidKeyError):
+        tokens._encode(claims(), key)
