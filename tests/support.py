@@ -111,6 +111,22 @@ class RoutedCalls:
         return getattr(self.stubbed if name in self.names else self.real, name)
 
 
+class RecordedCalls:
+    """A real client that records each call it makes: (operation, TableName)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.calls = real, list[tuple[str, str]]()
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.real, name)
+
+        def call(**kwargs: Any) -> Any:
+            self.calls.append((name, kwargs.get("TableName", "")))
+            return method(**kwargs)
+
+        return call
+
+
 def QueriesThrough(real: object, queries: object) -> RoutedCalls:
     """The real DynamoDB client, except that queries go to another."""
     return RoutedCalls(real, queries, "query")

@@ -29,7 +29,7 @@ from tests.integration.media_support import (
     s3,
     table,
 )
-from tests.support import EVENTS, FakeContext, QueriesThrough, RoutedCalls, handler_of
+from tests.support import EVENTS, FakeContext, QueriesThrough, RecordedCalls, RoutedCalls, handler_of
 
 aws, team = restored_seeded_stack()
 
@@ -571,6 +571,19 @@ def test_abort_fails_the_asset_and_can_be_repeated(create: Any, invoke: Invoke, 
     item = stored(media_id)
     assert (item["status"], item["failure_reason"]) == ("failed", "The upload was aborted.")
     assert s3().list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+
+def test_abort_reads_the_asset_once(create: Any, invoke: Invoke, team: Team) -> None:
+    from media_platform import clients
+
+    media_id = create(team.editor.token, size_bytes=10 * MiB, multipart=True).body["media"]["id"]
+    recorded = RecordedCalls(clients.dynamodb())
+    clients.override("dynamodb", recorded)
+
+    assert invoke("upload_abort", token=team.editor.token, **at(media_id, "/upload")).status == 204
+
+    media_table = "media-platform-local-MediaTable"
+    assert [name for name, table in recorded.calls if table == media_table] == ["get_item", "update_item"]
 
 
 # Expiry (upload_expiry)

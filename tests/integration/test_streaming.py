@@ -17,7 +17,16 @@ from media_platform import tokens
 from media_platform.view_log import View
 from tests.integration.conftest import Invoke, Reply, Team, restored_seeded_stack
 from tests.integration.media_support import MP4, at, new_media, put_and_process, table
-from tests.support import Clock, FakeContext, as_function, debug_logging, handler_of, load_event, served_openapi
+from tests.support import (
+    Clock,
+    FakeContext,
+    RecordedCalls,
+    as_function,
+    debug_logging,
+    handler_of,
+    load_event,
+    served_openapi,
+)
 
 aws, team = restored_seeded_stack()
 
@@ -372,25 +381,13 @@ def test_the_stream_path_reads_only_the_media_item_and_writes_the_view_twice(
 
     media_id = ready(invoke, team.editor.token)
     stream_token = token_of(stream_url(invoke, team.viewer.token, media_id).body["url"])
-    real = clients.dynamodb()
-    calls: list[tuple[str, str]] = []
-
-    class Counting:
-        def __getattr__(self, name: str) -> Any:
-            method = getattr(real, name)
-
-            def call(**kwargs: Any) -> Any:
-                calls.append((name, kwargs.get("TableName", "")))
-                return method(**kwargs)
-
-            return call
-
-    clients.override("dynamodb", Counting())
+    recorded = RecordedCalls(clients.dynamodb())
+    clients.override("dynamodb", recorded)
     assert stream(stream_token=stream_token, media_id=media_id).status == 302
 
     # one read, the media item's; then the view's two writes (the dedupe marker, the record)
     views_table = "media-platform-local-ViewsTable"
-    assert calls == [
+    assert recorded.calls == [
         ("get_item", "media-platform-local-MediaTable"),
         ("put_item", views_table),
         ("put_item", views_table),

@@ -154,7 +154,10 @@ def with_part_urls(created: CreatedMedia) -> CreatedMedia:
 
 
 def _pending_multipart(caller: Claims, media_id: str) -> Media:
-    media = access.find_manageable(caller, media_id)
+    return _require_pending_multipart(access.find_manageable(caller, media_id))
+
+
+def _require_pending_multipart(media: Media) -> Media:
     if media.status != MediaStatus.PENDING_UPLOAD or not media.upload_id:
         raise Conflict("This media has no multipart upload in progress.")
     return media
@@ -241,7 +244,7 @@ def abort_upload(caller: Claims, media_id: str) -> None:
     media = access.find_manageable(caller, media_id)
     if media.status == MediaStatus.FAILED and media.upload_id:
         return
-    media = _pending_multipart(caller, media_id)
+    media = _require_pending_multipart(media)  # the one read decides: _fail's write is conditional on its state
     assert media.upload_id is not None
     _fail(media, "The upload was aborted.")
     objects.abort_multipart(media.object_key, media.upload_id)
