@@ -201,6 +201,18 @@ def test_top_ranks_rolled_up_media_by_views_for_admins_and_each_editor_their_own
     assert top(team.admin.token, f"from={day1}&to={day0}").status == 422
 
 
+def test_the_days_views_read_in_turn_are_each_days_media_numbers(invoke: Invoke, team: Team, clock: Clock) -> None:
+    mine, theirs = ready(invoke, team.editor.token), ready(invoke, team.other_editor.token)
+    days = [today(clock), today(clock, 1), today(clock, 2)]  # the last has no media item
+    rolled_day(mine, team.editor.id, days[0], views=4, viewers=["a", "b"])
+    rolled_day(theirs, team.other_editor.id, days[0], views=9, viewers=["a"])
+    rolled_day(mine, team.editor.id, days[1], views=3, viewers=["c"])
+
+    expected = [(s.media_id, s.owner_id, s.views) for day in days for s in daily_stats.media_of_day(day)]
+
+    assert list(daily_stats.views_of_days(days)) == expected and len(expected) == 3
+
+
 def test_top_reads_only_the_daily_statistics(invoke: Invoke, team: Team, clock: Clock) -> None:
     media_id = ready(invoke, team.editor.token)
     rolled_day(media_id, team.editor.id, today(clock), views=2, viewers=["a"])

@@ -12,7 +12,7 @@ Writes are puts of whole items, so re-running a day writes the same numbers howe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,10 +64,17 @@ def _from_item(item: dict[str, Any], day: str) -> DayStats:
 
 
 def _query(**kwargs: Any) -> Iterator[dict[str, Any]]:
+    return _queries([kwargs])
+
+
+def _queries(queries: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The items of each query in turn, through one paginator: botocore builds a new one at every get_paginator."""
     paginator = clients.dynamodb().get_paginator("query")
+    table = _table()
     with busy_on_throttle():
-        for page in paginator.paginate(TableName=_table(), **kwargs):
-            yield from page.get("Items", [])
+        for kwargs in queries:
+            for page in paginator.paginate(TableName=table, **kwargs):
+                yield from page.get("Items", [])
 
 
 def _put(item: dict[str, Any]) -> None:
@@ -153,13 +160,23 @@ def rolled_days(first: str, last: str) -> set[str]:
     return {item["sk"]["S"].removeprefix("DAY#") for item in items}
 
 
+def _by_day(day: str) -> dict[str, Any]:
+    return {
+        "IndexName": BY_DAY_INDEX,
+        "KeyConditionExpression": "#day = :day",
+        "ExpressionAttributeNames": {"#day": "day"},
+        "ExpressionAttributeValues": {":day": {"S": day}},
+    }
+
+
 def media_of_day(day: str) -> Iterator[DayStats]:
     """Every media item's numbers of one rolled-up day (the StatsByDay index: no sketch)."""
-    items = _query(
-        IndexName=BY_DAY_INDEX,
-        KeyConditionExpression="#day = :day",
-        ExpressionAttributeNames={"#day": "day"},
-        ExpressionAttributeValues={":day": {"S": day}},
-    )
-    for item in items:
+    for item in _query(**_by_day(day)):
         yield _from_item(item, day)
+
+
+def views_of_days(days: Iterable[str]) -> Iterator[tuple[str, str, int]]:
+    """`(media_id, owner_id, views)` of every media item on each rolled-up day, one StatsByDay query a day in
+    turn: all the top list adds up, without a DayStats for each."""
+    for item in _queries(_by_day(day) for day in days):
+        yield item["media_id"]["S"], item["owner_id"]["S"], int(item["views"]["N"])
