@@ -24,17 +24,24 @@ from media_platform.tokens import Claims, TokenKind, verify
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/login", auto_error=False)
 
 
-async def _authenticate(request: Request) -> None:
-    """Verifies the bearer token and loads the stored user once per request (kept on `request.state`)."""
-    if hasattr(request.state, "user"):
-        return
-    token = await bearer(request)
-    if not token:
-        raise NotAuthenticated("Sign in and send the access token as a Bearer token.")
-    claims = verify(token, TokenKind.ACCESS)
-    user = accounts.signed_in_user(claims)
-    request.state.user = user
-    request.state.caller = replace(claims, role=user.role)  # the stored role, never the token's
+# Where a request keeps its signed-in user and caller: a key of the ASGI scope, which costs a dict lookup where
+# `request.state` costs an AttributeError until it is set.
+_SIGNED_IN_KEY = "media_platform.signed_in"
+
+
+async def _authenticate(request: Request) -> tuple[User, Claims]:
+    """Verifies the bearer token and loads the stored user once per request: the user, and the caller's claims with
+    the stored role (never the token's)."""
+    signed_in: tuple[User, Claims] | None = request.scope.get(_SIGNED_IN_KEY)
+    if signed_in is None:
+        token = await bearer(request)
+        if not token:
+            raise NotAuthenticated("Sign in and send the access token as a Bearer token.")
+        claims = verify(token, TokenKind.ACCESS)
+        user = accounts.signed_in_user(claims)
+        caller = claims if claims.role == user.role else replace(claims, role=user.role)
+        signed_in = request.scope[_SIGNED_IN_KEY] = (user, caller)
+    return signed_in
 
 
 # Each of these dependencies authenticates on its own and declares `bearer` (so the OpenAPI document says the route
@@ -44,23 +51,17 @@ async def _authenticate(request: Request) -> None:
 
 async def current_user(request: Request, _token: Annotated[str | None, Depends(bearer)]) -> User:
     """The signed-in user as stored."""
-    await _authenticate(request)
-    user: User = request.state.user
-    return user
+    return (await _authenticate(request))[0]
 
 
 async def current_caller(request: Request, _token: Annotated[str | None, Depends(bearer)]) -> Claims:
     """The signed-in caller, with the stored role."""
-    await _authenticate(request)
-    caller: Claims = request.state.caller
-    return caller
+    return (await _authenticate(request))[1]
 
 
 async def bearer_caller(request: Request) -> Claims:
     """The signed-in caller of a route that also takes other credentials, so declares no `bearer` dependency."""
-    await _authenticate(request)
-    caller: Claims = request.state.caller
-    return caller
+    return (await _authenticate(request))[1]
 
 
 def require_role(*roles: Role) -> Callable[..., Coroutine[Any, Any, Claims]]:

@@ -143,8 +143,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def build_app(router: APIRouter) -> FastAPI:
-    app = FastAPI(title=API_TITLE, docs_url=None, redoc_url=None, openapi_url=None)
-    app.include_router(router)
+    # The router's routes become the app's own: FastAPI 0.165 matches an included router through a layer of its
+    # own on every request, a route match twice over (the local stack's one app still includes every router).
+    app = FastAPI(title=API_TITLE, docs_url=None, redoc_url=None, openapi_url=None, routes=list(router.routes))
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
