@@ -11,6 +11,7 @@ import boto3
 from media_platform import tokens
 from media_platform.models import Role
 from tests.integration.conftest import Invoke, Reply, Team
+from tests.support import served_openapi
 
 USERS_TABLE = "media-platform-local-UsersTable"
 NEW_MEDIA = {"title": "Keynote", "filename": "keynote.mp4", "content_type": "video/mp4", "size_bytes": 1831}
@@ -117,3 +118,15 @@ def test_a_role_change_ends_the_users_sessions(invoke: Invoke, team: Team) -> No
 
     assert invoke("auth_me", token=team.other_editor.token).status == 401  # even a promotion asks to sign in again
     assert invoke("auth_me", token=team.admin.token).status == 200  # the admin's own sessions are untouched
+
+
+def test_the_document_says_every_operation_but_signup_and_login_takes_the_bearer_token() -> None:
+    # The signed-in dependencies are their own OAuth2 scheme (auth.SignedIn): the document must still name it.
+    document = served_openapi()
+    public = {("post", "/auth/signup"), ("post", "/auth/login")}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            expected = None if (method, path) in public else [{"OAuth2PasswordBearer": []}]
+            assert operation.get("security") == expected, f"{method.upper()} {path}"
+    password = {"password": {"scopes": {}, "tokenUrl": "/auth/login"}}
+    assert document["components"]["securitySchemes"] == {"OAuth2PasswordBearer": {"type": "oauth2", "flows": password}}
