@@ -126,7 +126,9 @@ def test_the_document_says_every_operation_but_signup_and_login_takes_the_bearer
     public = {("post", "/auth/signup"), ("post", "/auth/login")}
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            expected = None if (method, path) in public else [{"OAuth2PasswordBearer": []}]
+            expected: list[dict[str, list[str]]] | None = (
+                None if (method, path) in public else [{"OAuth2PasswordBearer": []}]
+            )
             assert operation.get("security") == expected, f"{method.upper()} {path}"
     password = {"password": {"scopes": {}, "tokenUrl": "/auth/login"}}
     assert document["components"]["securitySchemes"] == {"OAuth2PasswordBearer": {"type": "oauth2", "flows": password}}
