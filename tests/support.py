@@ -76,15 +76,17 @@ def handler_of(function: str) -> Handler:
     return as_function(function, importlib.import_module(f"functions.{function}.app").lambda_handler)
 
 
-def served_openapi() -> dict[str, Any]:
+def served_openapi(only: str | None = None) -> dict[str, Any]:
     """The merged document the local stack serves at /openapi.json, built without starting it: each function's app
-    loaded in the environment the stack gives it (the document states limits from the settings)."""
+    loaded in the environment the stack gives it (the document states limits from the settings). `only`: the
+    document of that one function (a logical id), as it would stand alone."""
     template = Template.load()
+    functions = [f for f in template.functions() if only in (None, f.logical_id)]
     with pytest.MonkeyPatch.context() as env:
         for name, value in stack_environment(template).items():
             env.setenv(name, value)
         get_settings.cache_clear()
-        document = merged_openapi([LoadedFunction.load(f) for f in template.functions()], "Media Platform API")
+        document = merged_openapi([LoadedFunction.load(f) for f in functions], "Media Platform API")
     get_settings.cache_clear()
     return document
 

@@ -1,13 +1,13 @@
 """GET|HEAD /media/stream/{media_id}: 302 to a presigned GET of the media's verified bytes, for a stream token in
 `?token=` or an access token as Bearer. The bytes come from S3, which serves Range: they never pass through here."""
 
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from media_platform import streaming
-from media_platform.auth import bearer, bearer_caller
+from media_platform.auth import BEARER_DOCUMENT, bearer_caller
 from media_platform.errors import ServiceBusy
 from media_platform.observability import logger, metrics
 from media_platform.settings import require
@@ -35,7 +35,7 @@ ROUTE: dict[str, Any] = {
     "status_code": 302,
     "response_class": Response,
     "responses": {**REDIRECT, **problem_responses(401, 403, 404, 410, 503)},
-    "openapi_extra": {"parameters": [TOKEN_PARAMETER]},
+    "openapi_extra": {"parameters": [TOKEN_PARAMETER], **BEARER_DOCUMENT},
 }
 
 
@@ -45,7 +45,6 @@ ROUTE: dict[str, Any] = {
 async def stream(
     media_id: str,
     request: Request,
-    _bearer: Annotated[str | None, Depends(bearer)],
 ) -> Response:
     if token := request.query_params.get("token"):
         playback = streaming.redeem_stream_token(token, media_id)

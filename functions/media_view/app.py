@@ -3,10 +3,10 @@ reporting a playback) or an access token as Bearer. Answers whether the view cou
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from media_platform import streaming
-from media_platform.auth import bearer, bearer_caller
+from media_platform.auth import BEARER_DOCUMENT, bearer_caller
 from media_platform.models import ViewResult
 from media_platform.settings import require
 from media_platform.web import build_app, lambda_entry, problem_responses
@@ -17,11 +17,15 @@ require("users_table", "jwt_secret_name", "media_table", "views_table", "viewer_
 router = APIRouter(tags=["analytics"])
 
 
-@router.post("/media/{media_id}/view", operation_id="record_view", responses=problem_responses(401, 403, 404, 410, 503))
+@router.post(
+    "/media/{media_id}/view",
+    operation_id="record_view",
+    responses=problem_responses(401, 403, 404, 410, 503),
+    openapi_extra=BEARER_DOCUMENT,
+)
 async def view(
     media_id: str,
     request: Request,
-    _bearer: Annotated[str | None, Depends(bearer)],
     token: Annotated[str | None, Query(description="The stream token of a stream URL for this media")] = None,
 ) -> ViewResult:
     if token:

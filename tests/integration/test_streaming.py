@@ -346,6 +346,16 @@ def test_the_document_lists_the_stream_token_the_route_reads_itself() -> None:
         assert operation["security"] == [{"OAuth2PasswordBearer": []}]
 
 
+@pytest.mark.parametrize("function", ["MediaStreamFunction", "MediaViewFunction"])
+def test_a_route_reading_its_own_credentials_documents_the_bearer_scheme_on_its_own(function: str) -> None:
+    # No dependency declares `bearer` there: the function's own document must still define the scheme it names.
+    alone = served_openapi(only=function)
+    assert [op["security"] for ops in alone["paths"].values() for op in ops.values()] == [
+        [{"OAuth2PasswordBearer": []}]
+    ] * sum(len(ops) for ops in alone["paths"].values())
+    assert alone["components"]["securitySchemes"] == served_openapi()["components"]["securitySchemes"]
+
+
 # POST /media/{media_id}/revoke-streams
 
 

@@ -61,8 +61,14 @@ class SignedIn(OAuth2PasswordBearer):
         return user if self.returns == "user" else caller
 
 
+# A route that also takes a stream token reads its credentials itself and declares no dependency (one would cost
+# every playback a level of solving); `openapi_extra=BEARER_DOCUMENT` documents it as FastAPI documents `bearer`,
+# and web.build_app adds the scheme to the function's document.
+BEARER_DOCUMENT: dict[str, Any] = {"security": [{bearer.scheme_name: []}]}
+
+
 async def bearer_caller(request: Request) -> Claims:
-    """The signed-in caller of a route that also takes other credentials, so declares no `bearer` dependency."""
+    """The signed-in caller of a route that also takes other credentials (see BEARER_DOCUMENT)."""
     return (await _authenticate(request))[1]
 
 

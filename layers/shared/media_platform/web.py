@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from mangum import Mangum
@@ -14,6 +15,7 @@ from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from media_platform.auth import BEARER_DOCUMENT, bearer
 from media_platform.errors import DomainError, MalformedBody
 from media_platform.observability import Handler, instrumented, logger
 
@@ -169,13 +171,19 @@ PROBLEM_SCHEMA = {
 
 
 def _document_problems(app: FastAPI) -> None:
-    """Adds the Problem schema that every documented error response refers to."""
+    """Adds the Problem schema that every documented error response refers to, and the bearer scheme where a route
+    documents it without declaring it (auth.BEARER_DOCUMENT), as FastAPI would have."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()
-            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+            components = schema.setdefault("components", {})
+            components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+            operations = [op for ops in schema.get("paths", {}).values() for op in ops.values()]
+            if any(BEARER_DOCUMENT["security"] == op.get("security") for op in operations):
+                scheme = jsonable_encoder(bearer.model, by_alias=True, exclude_none=True)
+                components.setdefault("securitySchemes", {})[bearer.scheme_name] = scheme
             app.openapi_schema = schema
         return app.openapi_schema
 
