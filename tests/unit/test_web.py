@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
 import pytest
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 
 from media_platform.errors import Conflict, ServiceBusy
-from media_platform.web import build_app, lambda_entry, public_base_url
+from media_platform.web import QueryParameters, build_app, lambda_entry, public_base_url
 from tests.support import FakeContext, load_event
 
 router = APIRouter()
@@ -160,3 +161,69 @@ def test_a_functions_app_matches_its_own_routes_with_no_router_layer_between() -
 
     assert app.router.routes == router.routes
     assert client.post("/echo", json={"name": "x"}).json() == {"name": "x"}
+
+
+# QueryParameters: read in one validation, documented and refused as FastAPI would for declared parameters.
+
+
+class Window(QueryParameters):
+    first: date | None = Field(None, alias="from", description="First day")
+    limit: int = Field(20, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=8, description="Opaque")
+    status: Literal["ready", "failed"] | None = None
+
+
+declared = APIRouter()
+
+
+@declared.get("/fastapi")
+async def by_fastapi(
+    first: Annotated[date | None, Query(alias="from", description="First day")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=8, description="Opaque")] = None,
+    status: Literal["ready", "failed"] | None = None,
+) -> dict[str, Any]:
+    return {"from": first, "limit": limit, "cursor": cursor, "status": status}
+
+
+@declared.get("/model", openapi_extra=Window.openapi())
+async def by_model(request: Request) -> dict[str, Any]:
+    window = Window.read(request)
+    return {"from": window.first, "limit": window.limit, "cursor": window.cursor, "status": window.status}
+
+
+declared_client = TestClient(build_app(declared), raise_server_exceptions=False)
+
+
+def test_query_parameters_are_documented_as_fastapi_documents_declared_ones() -> None:
+    paths = declared_client.app.openapi()["paths"]  # type: ignore[attr-defined]
+
+    assert paths["/model"]["get"]["parameters"] == paths["/fastapi"]["get"]["parameters"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "from=2026-01-31&limit=5&cursor=abc&status=ready",
+        "limit=5&limit=7",  # repeated: the last value
+        "limit=0",
+        "limit=101",
+        "limit=abc",
+        "limit=",
+        "from=2026-02-30",
+        "cursor=123456789",
+        "status=deleted",
+        "status=ready&other=ignored",
+        "limit=abc&from=x&status=y",
+    ],
+)
+def test_query_parameters_answer_and_refuse_as_fastapi_does(query: str) -> None:
+    by_model = declared_client.get(f"/model?{query}")
+    by_fastapi = declared_client.get(f"/fastapi?{query}")
+
+    assert (by_model.status_code, by_model.headers["content-type"]) == (
+        by_fastapi.status_code,
+        by_fastapi.headers["content-type"],
+    )
+    assert by_model.json() == by_fastapi.json()

@@ -4,28 +4,70 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Any, Self
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from media_platform.auth import BEARER_DOCUMENT, bearer
 from media_platform.errors import DomainError, MalformedBody
 from media_platform.observability import Handler, instrumented, logger
+from media_platform.pagination import CURSOR_DOC
 
-# The UTC day range of the analytics routes; `from`/`to` are Python keywords, hence the aliases.
-FirstDay = Annotated[
-    date | None, Query(alias="from", description="First UTC day (default: 29 days before `to`); not after `to`")
-]
-LastDay = Annotated[
-    date | None, Query(alias="to", description="Last UTC day, included (default: today); at most 366 days on")
-]
+
+class QueryParameters(BaseModel):
+    """A route's query parameters as one model, which the route reads with `read(request)` in one validation.
+    FastAPI 0.165 solves each declared query parameter on every request with typing introspection (three of them
+    were about a fifth of a listing's warm request in the bench). `openapi()`, the route's `openapi_extra`, lists
+    each parameter as FastAPI would have; errors are FastAPI's too (422, located at `query.<name>`)."""
+
+    model_config = ConfigDict(extra="ignore")  # as FastAPI: parameters nobody declared are no error
+
+    @classmethod
+    def read(cls, request: Request) -> Self:
+        try:
+            return cls.model_validate(dict(request.query_params))  # a repeated name: its last value, as FastAPI
+        except ValidationError as exc:
+            errors = [{**error, "loc": ("query", *error["loc"])} for error in exc.errors(include_url=False)]
+            raise RequestValidationError(errors) from None
+
+    @classmethod
+    def openapi(cls) -> dict[str, Any]:
+        properties = cls.model_json_schema(ref_template="#/components/schemas/{model}")["properties"]
+        parameters = []
+        for name, field in cls.model_fields.items():
+            alias = field.alias or name
+            schema = {key: value for key, value in properties[alias].items() if (key, value) != ("default", None)}
+            schema.setdefault("title", alias.replace("_", " ").title())
+            parameter = {"name": alias, "in": "query", "required": field.is_required(), "schema": schema}
+            parameters.append(parameter | ({"description": field.description} if field.description else {}))
+        return {"parameters": parameters}
+
+
+class DayRange(QueryParameters):
+    """The UTC day range of the analytics routes; `from`/`to` are Python keywords, hence the aliases."""
+
+    first: date | None = Field(
+        None, alias="from", description="First UTC day (default: 29 days before `to`); not after `to`"
+    )
+    last: date | None = Field(
+        None, alias="to", description="Last UTC day, included (default: today); at most 366 days on"
+    )
+
+
+class PageQuery(QueryParameters):
+    """One page of a cursor-paginated listing."""
+
+    limit: int = Field(20, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=2048, description=CURSOR_DOC)
+
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://media-platform.dev/problems/"
