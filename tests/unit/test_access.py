@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from media_platform import access
 from media_platform.models import Media, MediaStatus, Role
@@ -58,3 +61,39 @@ def test_the_table_covers_every_role_and_status() -> None:
 @pytest.mark.parametrize("owner_id", sorted(ANY_OWNER))
 def test_can_see_follows_the_table(role: Role, status: MediaStatus, owner_id: str) -> None:
     assert access.can_see(caller(role), media(status, owner_id)) == (owner_id in SEES[role][status])
+
+
+def parsed_canonically(value: str) -> bool:
+    """The check is_media_id replaced: the value parses as a UUID and is its canonical spelling."""
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        str(uuid.uuid4()),
+        str(uuid.uuid4()).upper(),
+        uuid.uuid4().hex,
+        "{" + str(uuid.uuid4()) + "}",
+        "urn:uuid:" + str(uuid.uuid4()),
+        str(uuid.uuid4()) + "\n",
+        " " + str(uuid.uuid4()),
+        str(uuid.uuid4())[:-1] + "g",
+        str(uuid.uuid4())[:-1] + "٣",  # a non-ASCII digit
+        "",
+        "../../etc/passwd",
+    ],
+)
+def test_a_media_id_is_a_uuid_in_its_canonical_spelling(value: str) -> None:
+    assert access.is_media_id(value) is parsed_canonically(value)
+
+
+@settings(max_examples=500)
+@given(
+    st.uuids().map(str).flatmap(lambda u: st.sampled_from([u, u.upper(), u.replace("-", "")])) | st.text(max_size=40)
+)
+def test_any_value_is_a_media_id_exactly_when_it_parses_canonically(value: str) -> None:
+    assert access.is_media_id(value) is parsed_canonically(value)
