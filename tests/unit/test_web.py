@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 import pytest
 from fastapi import APIRouter, Query
 from fastapi.testclient import TestClient
+from mangum.handlers import HTTPGateway
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 
@@ -117,6 +118,26 @@ def test_a_route_is_reached_under_any_stage(stage: str, path: str, status: int) 
     result = handler(event, FakeContext())
 
     assert result["statusCode"] == status, result
+
+
+def test_each_request_builds_its_asgi_scope_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Mangum's own HTTP API handler builds the scope (every header copied and encoded) twice per request.
+    built: list[str] = []
+    mangums = vars(HTTPGateway)["scope"].fget
+
+    def counted(self: HTTPGateway) -> Any:
+        built.append(self.event["rawPath"])
+        return mangums(self)
+
+    monkeypatch.setattr(HTTPGateway, "scope", property(counted))
+    handler = lambda_entry(build_app(router))
+    event = load_event("auth_signup")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/conflict"
+
+    result = handler(event, FakeContext())
+
+    assert result["statusCode"] == 409
+    assert built == ["/conflict"]
 
 
 def event_request(headers: dict[str, str], **context: Any) -> Request:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from functools import cached_property
 from typing import Any, Self
 
 from fastapi import APIRouter, FastAPI, Request
@@ -12,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
+from mangum.handlers import HTTPGateway
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -248,11 +250,26 @@ def without_stage(event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+class HttpApiEvents(HTTPGateway):
+    """Mangum's handler of HTTP API events, its ASGI scope built once per request: Mangum's own builds it twice
+    (the second time to read the event's version when it answers), copying and encoding every header each time."""
+
+    @cached_property
+    def scope(self) -> Scope:
+        scope: Scope = super().scope
+        return scope
+
+
 def lambda_entry(app: FastAPI, log_event: bool | None = None) -> Handler:
     """The Lambda handler: Mangum (lifespan off) inside the shared Powertools decorator stack. `log_event=False`
     keeps the event out of the logs whatever POWERTOOLS_LOGGER_LOG_EVENT says (its query may hold a token)."""
     # problem+json is text too: without it Mangum would base64-encode every error body.
-    asgi = Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM_JSON])
+    asgi = Mangum(
+        app,
+        lifespan="off",
+        text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM_JSON],
+        custom_handlers=[HttpApiEvents],
+    )
 
     def handle(event: dict[str, Any], context: Any) -> Any:
         # The API Gateway request id, as correlation_paths.API_GATEWAY_HTTP finds it, without a JMESPath search.
