@@ -256,7 +256,7 @@ def print_report(args, summary, targets, skipped, profiles) -> None:  # type: ig
     if media_rows:
         notes.append(
             f"{', '.join(media_rows)}: on the admin's seeded media (ready, or pending with a multipart upload for "
-            "UploadComplete/UploadAbort), put back before every cold start and never changed by the warm fakes, so "
+            "the upload functions), put back before every cold start and never changed by the warm fakes, so "
             "each request takes the first-time path (a DELETE deletes, an abort aborts, a complete completes)"
         )
     if "xray_sdk" in summary:

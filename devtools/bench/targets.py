@@ -10,7 +10,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,13 +57,21 @@ CREATED_AT = "2026-01-01T00:00:00+00:00"
 MEDIA_ID = "3f6c1a52-8d0e-4b7a-9c21-5e4f7a9b0d13"
 COMPLETE_MEDIA_ID = "7d2e9b04-1c3a-4f5e-8b6d-0a9c8e7f6d21"
 ABORT_MEDIA_ID = "a41c7e36-5b2d-4e8f-9a07-6c3b1d2e4f52"
-PENDING_MEDIA = {"UploadCompleteFunction": COMPLETE_MEDIA_ID, "UploadAbortFunction": ABORT_MEDIA_ID}
+PENDING_MEDIA = {
+    "UploadCompleteFunction": COMPLETE_MEDIA_ID,
+    "UploadAbortFunction": ABORT_MEDIA_ID,
+    # Reading the state and signing parts change neither asset's state: they share the upload UploadComplete
+    # completes (reset before every cold start, and never changed by the warm fakes).
+    "UploadStatusFunction": COMPLETE_MEDIA_ID,
+    "UploadPartsFunction": COMPLETE_MEDIA_ID,
+}
 MEDIA_IDS = (MEDIA_ID, COMPLETE_MEDIA_ID, ABORT_MEDIA_ID)
 MEDIA_OBJECT = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"  # the ready asset's object: an MP4 header
 # The parts uploaded to COMPLETE_MEDIA_ID's multipart upload (every part but the last at least 5 MiB), and the body
 # of UploadComplete rewritten to name them, so that S3 completes the upload.
 UPLOAD_PARTS = (b"\x00" * 5 * 1024**2, b"bench")
 PENDING_EXPIRES_AT = 4102444800  # 2100-01-01: no expiry sweep ever takes these
+PENDING_CREATED_AT = datetime.now(UTC).replace(microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -135,15 +143,16 @@ def path_value(name: str, logical_id: str) -> str:
     return PENDING_MEDIA.get(logical_id, MEDIA_ID) if name == "media_id" else TARGET_ID
 
 
-def _etag(data: bytes) -> str:
+def etag(data: bytes) -> str:
     return f'"{hashlib.md5(data).hexdigest()}"'  # noqa: S324 (S3's ETag of a part)
 
 
 def media_asset(media_id: str, upload_id: str | None = None) -> Media:
-    """A seeded asset: MEDIA_ID `ready`, any other `pending_upload` with the multipart upload `upload_id`."""
+    """A seeded asset: MEDIA_ID `ready`, any other `pending_upload` with the multipart upload `upload_id`, made in
+    this run's first minute (S3 keeps a multipart upload a day: older, signing parts is a 409)."""
     from media_platform.models import Media, MediaStatus
 
-    created = datetime.fromisoformat(CREATED_AT)
+    created = datetime.fromisoformat(CREATED_AT) if media_id == MEDIA_ID else PENDING_CREATED_AT
     common: dict[str, Any] = {
         "id": media_id,
         "filename": "keynote.mp4",
@@ -162,7 +171,7 @@ def media_asset(media_id: str, upload_id: str | None = None) -> Media:
             status=MediaStatus.READY,
             upload_expires_at=int(created.timestamp()) + 900,
             detected_type="mp4",
-            etag=_etag(MEDIA_OBJECT).strip('"'),
+            etag=etag(MEDIA_OBJECT).strip('"'),
             version_id="bench-version",  # the version FakeS3 lists; the stream function presigns a GET of it
         )
     return Media(
@@ -220,7 +229,10 @@ def function_event(function: Function) -> tuple[dict[str, Any], bool]:
         event["requestContext"]["http"]["path"] = event["requestContext"]["http"]["path"].replace(value, new)
     body = json.loads(event["body"]) if event.get("body") else None
     if function.logical_id == "UploadCompleteFunction" and isinstance(body, dict) and "parts" in body:
-        body["parts"] = [{"part_number": n, "etag": _etag(part)} for n, part in enumerate(UPLOAD_PARTS, 1)]
+        body["parts"] = [{"part_number": n, "etag": etag(part)} for n, part in enumerate(UPLOAD_PARTS, 1)]
+        event["body"] = json.dumps(body)
+    if function.logical_id == "UploadPartsFunction" and isinstance(body, dict) and "part_numbers" in body:
+        body["part_numbers"] = list(range(1, len(UPLOAD_PARTS) + 1))  # the seeded upload has this many parts
         event["body"] = json.dumps(body)
     if "token=" in event.get("rawQueryString", ""):
         # Measured with a Bearer access token here; STREAM_FUNCTION's second target sends the stream token instead.

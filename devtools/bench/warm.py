@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from devtools.bench.environment import function_environment
 from devtools.bench.targets import (
@@ -29,8 +29,10 @@ from devtools.bench.targets import (
     TARGET_ID,
     TRACE_HEADER_ENV,
     TRACED_ENV,
+    UPLOAD_PARTS,
     Target,
     Tokens,
+    etag,
     media_asset,
 )
 from devtools.local_stack.environ import restored
@@ -184,7 +186,7 @@ class FakeS3:
         self.meta = self._signer.meta  # the region media_platform.clients.S3Presigner signs for
 
     def get_paginator(self, name: str) -> Any:
-        return FakeVersionListing()
+        return FakePartListing() if name == "list_parts" else FakeVersionListing()
 
     def __getattr__(self, name: str) -> Callable[..., dict[str, Any]]:
         return _empty
@@ -195,6 +197,20 @@ class FakeVersionListing:
 
     def paginate(self, *, Bucket: str, Prefix: str) -> list[dict[str, Any]]:
         return [{"Versions": [{"Key": Prefix, "VersionId": "bench-version", "IsLatest": True}]}]
+
+
+class FakePartListing:
+    """list_parts: the parts of UPLOAD_PARTS, as S3 holds them once uploaded (their ETags hashed once, not on every
+    request: hashing 5 MiB is the fakes' work, not the function's)."""
+
+    parts: ClassVar[list[dict[str, Any]] | None] = None
+
+    def paginate(self, **_: Any) -> list[dict[str, Any]]:
+        if FakePartListing.parts is None:
+            FakePartListing.parts = [
+                {"PartNumber": n, "Size": len(part), "ETag": etag(part)} for n, part in enumerate(UPLOAD_PARTS, 1)
+            ]
+        return [{"Parts": FakePartListing.parts}]
 
 
 def _empty(*_: Any, **__: Any) -> dict[str, Any]:
