@@ -8,7 +8,7 @@ from media_platform import idempotency, uploads
 from media_platform.auth import AuthenticatedFirst, Uploader
 from media_platform.models import CreatedMedia, CreateMedia
 from media_platform.settings import require
-from media_platform.web import build_app, lambda_entry, problem_responses
+from media_platform.web import body_document, build_app, json_body, lambda_entry, problem_responses
 
 # The cold start fails, with one log line, if the template left any of these out.
 require("users_table", "jwt_secret_name", "media_table", "media_bucket", "idempotency_table")
@@ -16,15 +16,20 @@ require("users_table", "jwt_secret_name", "media_table", "media_bucket", "idempo
 router = APIRouter(route_class=AuthenticatedFirst, tags=["media"])
 
 
-@router.post("/media", status_code=201, responses=problem_responses(401, 403, 409, 503))
+@router.post(
+    "/media",
+    status_code=201,
+    responses=problem_responses(401, 403, 409, 503),
+    openapi_extra=body_document(CreateMedia),
+)
 async def create_media(
-    body: CreateMedia,
     caller: Uploader,
     request: Request,
     idempotency_key: Annotated[
         str | None, Header(min_length=1, max_length=255, description=idempotency.KEY_DOC)
     ] = None,
 ) -> CreatedMedia:
+    body = await json_body(request, CreateMedia)
     payload = uploads.idempotency_payload(caller, idempotency_key or "", body)
     context = request.scope.get("aws.context")  # Mangum passes the Lambda context along
     create = lambda: uploads.create_upload(caller, body)  # noqa: E731

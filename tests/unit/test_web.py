@@ -14,7 +14,15 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 
 from media_platform.errors import Conflict, ServiceBusy
-from media_platform.web import QueryParameters, build_app, lambda_entry, public_base_url
+from media_platform.models import CompleteUpload, UpdateMedia
+from media_platform.web import (
+    QueryParameters,
+    body_document,
+    build_app,
+    json_body,
+    lambda_entry,
+    public_base_url,
+)
 from tests.support import FakeContext, load_event
 
 router = APIRouter()
@@ -246,5 +254,81 @@ def test_query_parameters_answer_and_refuse_as_fastapi_does(query: str) -> None:
     assert (by_model.status_code, by_model.headers["content-type"]) == (
         by_fastapi.status_code,
         by_fastapi.headers["content-type"],
+    )
+    assert by_model.json() == by_fastapi.json()
+
+
+# json_body: read in one validation, documented and refused as FastAPI would for a declared body.
+
+bodies = APIRouter()
+
+
+@bodies.post("/fastapi")
+async def body_by_fastapi(body: CompleteUpload) -> dict[str, Any]:
+    return body.model_dump()
+
+
+@bodies.post("/model", openapi_extra=body_document(CompleteUpload))
+async def body_by_model(request: Request) -> dict[str, Any]:
+    return (await json_body(request, CompleteUpload)).model_dump()
+
+
+@bodies.patch("/fastapi")
+async def patch_by_fastapi(body: UpdateMedia) -> dict[str, Any]:
+    return body.model_dump(exclude_unset=True)
+
+
+@bodies.patch("/model", openapi_extra=body_document(UpdateMedia))
+async def patch_by_model(request: Request) -> dict[str, Any]:
+    return (await json_body(request, UpdateMedia)).model_dump(exclude_unset=True)
+
+
+bodies_client = TestClient(build_app(bodies), raise_server_exceptions=False)
+PARTS = b'{"parts": [{"part_number": 1, "etag": "\\"abc\\""}]}'
+
+
+def test_a_body_is_documented_as_fastapi_documents_a_declared_one() -> None:
+    document = bodies_client.app.openapi()  # type: ignore[attr-defined]
+    for method in ("post", "patch"):
+        operations = document["paths"]
+        assert operations["/model"][method]["requestBody"] == operations["/fastapi"][method]["requestBody"]
+    fastapi_only = TestClient(build_app(APIRouter(routes=[r for r in bodies.routes if r.path == "/fastapi"])))
+    assert document["components"] == fastapi_only.app.openapi()["components"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", PARTS),
+        ("application/json; charset=utf-8", PARTS),
+        ("Application/JSON", PARTS),
+        ("application/merge-patch+json", b'{"title": "New"}'),
+        ("application/json", b'{"title": null}'),
+        ("application/json", b'{"description": null}'),
+        ("application/json", b"{}"),
+        ("application/json", b'{"parts": [{"part_number": 1.0, "etag": "x"}]}'),
+        ("application/json", b'{"parts": "x", "extra": 1}'),
+        ("application/json", b"null"),
+        ("application/json", b"[1, 2]"),
+        ("application/json", b"{"),
+        ("application/json", b"\xff\xfe{\x00"),
+        ("application/json", b"\xc3\x28"),
+        ("application/json", b""),
+        ("text/plain", PARTS),
+        ("multipart/form-data; boundary=x", PARTS),
+        ("json", PARTS),
+        (None, PARTS),
+        (None, b""),
+    ],
+)
+def test_a_body_is_answered_and_refused_as_fastapi_does(method: str, content_type: str | None, body: bytes) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    by_model = bodies_client.request(method, "/model", content=body, headers=headers)
+    by_fastapi = bodies_client.request(method, "/fastapi", content=body, headers=headers)
+
+    assert (by_model.status_code, by_model.headers.get("content-type")) == (
+        by_fastapi.status_code,
+        by_fastapi.headers.get("content-type"),
     )
     assert by_model.json() == by_fastapi.json()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import email.message
+import json
 import uuid
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Self
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.models import Schema
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
@@ -69,6 +72,54 @@ class PageQuery(QueryParameters):
 
     limit: int = Field(20, ge=1, le=100)
     cursor: str | None = Field(None, max_length=2048, description=CURSOR_DOC)
+
+
+# The models of bodies read with json_body, by name: build_app's document defines those its routes refer to.
+_BODY_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def body_document(model: type[BaseModel]) -> dict[str, Any]:
+    """The `openapi_extra` of a route that reads its body with `json_body`: the request body FastAPI would document
+    for a declared `body: model`."""
+    _BODY_MODELS[model.__name__] = model
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"content": {"application/json": {"schema": schema}}, "required": True}}
+
+
+async def json_body[M: BaseModel](request: Request, model: type[M]) -> M:
+    """The request's body as `model`, read as FastAPI reads a declared body: JSON only under a JSON Content-Type
+    (any other is validated as bytes, so refused), a missing body a 422, invalid JSON or UTF-8 a 400, errors
+    located at `body.<field>`. FastAPI solves a declared body on every request with typing introspection and parses
+    its Content-Type with `email.message` (a body was about a tenth of a signed-in request in the bench)."""
+    raw = await request.body()
+    if not raw:
+        raise RequestValidationError([{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}])
+    value: Any = raw
+    if _is_json(request.headers.get("content-type")):
+        try:
+            value = json.loads(raw)  # as Starlette's request.json()
+        except json.JSONDecodeError as exc:
+            error = {"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error", "input": {}}
+            raise RequestValidationError([{**error, "ctx": {"error": exc.msg}}]) from None
+        except UnicodeDecodeError:
+            raise StarletteHTTPException(400, "There was an error parsing the body") from None
+    try:
+        return model.model_validate(value, from_attributes=True)  # as FastAPI validates a body field
+    except ValidationError as exc:
+        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
+
+
+@lru_cache(maxsize=64)  # clients send the same few Content-Types
+def _is_json(content_type: str | None) -> bool:
+    """FastAPI's test of a declared body's Content-Type: application/json or application/*+json, as email parses
+    it (parameters, case and malformed values included); no Content-Type is no JSON (FastAPI's strict default)."""
+    if not content_type:
+        return False
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
 PROBLEM_JSON = "application/problem+json"
@@ -225,6 +276,15 @@ def _document_problems(app: FastAPI) -> None:
             components = schema.setdefault("components", {})
             components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
             operations = [op for ops in schema.get("paths", {}).values() for op in ops.values()]
+            schemas = components["schemas"]
+            for operation in operations:
+                body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+                model = _BODY_MODELS.get(body.get("schema", {}).get("$ref", "").rpartition("/")[2])
+                if model is not None and model.__name__ not in schemas:
+                    definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                    for name, nested in {**definition.pop("$defs", {}), model.__name__: definition}.items():
+                        # As FastAPI writes every schema of its document: through its OpenAPI model.
+                        schemas.setdefault(name, jsonable_encoder(Schema(**nested), by_alias=True, exclude_none=True))
             if any(BEARER_DOCUMENT["security"] == op.get("security") for op in operations):
                 scheme = jsonable_encoder(bearer.model, by_alias=True, exclude_none=True)
                 components.setdefault("securitySchemes", {})[bearer.scheme_name] = scheme
