@@ -559,7 +559,9 @@ def test_complete_and_abort_refuse_an_upload_that_is_not_multipart(create: Any, 
     assert stored(media_id)["status"] == "pending_upload"
 
 
-def test_abort_fails_the_asset_and_can_be_repeated(create: Any, invoke: Invoke, team: Team) -> None:
+def test_abort_fails_the_asset_and_can_be_repeated(
+    create: Any, invoke: Invoke, team: Team, caplog: pytest.LogCaptureFixture
+) -> None:
     media_id = create(team.editor.token, size_bytes=10 * MiB, multipart=True).body["media"]["id"]
 
     others = invoke("upload_abort", token=team.other_editor.token, **at(media_id, "/upload"))
@@ -571,6 +573,9 @@ def test_abort_fails_the_asset_and_can_be_repeated(create: Any, invoke: Invoke, 
     item = stored(media_id)
     assert (item["status"], item["failure_reason"]) == ("failed", "The upload was aborted.")
     assert s3().list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+    # The log says what happened: an abort, not a failed verification.
+    said = [r.getMessage() for r in caplog.records if r.__dict__.get("media_id") == media_id]
+    assert "Upload aborted" in said and "Upload failed verification" not in said
 
 
 def test_abort_reads_the_asset_once(create: Any, invoke: Invoke, team: Team) -> None:

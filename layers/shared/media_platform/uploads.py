@@ -246,7 +246,7 @@ def abort_upload(caller: Claims, media_id: str) -> None:
         return
     media = _require_pending_multipart(media)  # the one read decides: _fail's write is conditional on its state
     assert media.upload_id is not None
-    _fail(media, "The upload was aborted.")
+    _fail(media, "The upload was aborted.", event="Upload aborted")
     objects.abort_multipart(media.object_key, media.upload_id)
 
 
@@ -334,7 +334,7 @@ def _discard_later_uploads(media: Media) -> None:
         logger.warning("Discarded bytes uploaded over verified media", extra={"media_id": media.id, "count": discarded})
 
 
-def _fail(media: Media, reason: str) -> None:
+def _fail(media: Media, reason: str, event: str = "Upload failed verification") -> None:
     try:
         media_table.transition(
             media,
@@ -343,7 +343,7 @@ def _fail(media: Media, reason: str) -> None:
             failure_reason=reason,
             updated_at=datetime.now(UTC),
         )
-        logger.info("Upload failed verification", extra={"media_id": media.id, "reason": reason})
+        logger.info(event, extra={"media_id": media.id, "reason": reason})
     except media_table.StaleState:
         logger.info("Upload already settled", extra={"media_id": media.id})
 
