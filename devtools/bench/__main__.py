@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from devtools.bench.cold import BASE_ENV, ColdFailure, ColdRun, run_cold
     from devtools.bench.targets import ADMIN_PASSWORD, LAYER_DIR, TRACED_SUFFIX, Tokens, load_targets
-    from devtools.bench.warm import WarmCase, WarmResult, prepare_warm, run_warm, stubbed_aws
+    from devtools.bench.warm import WarmCase, WarmResult, prepare_warm, run_warm, silenced_log_lines, stubbed_aws
 
     if not args.no_cold and not LAYER_DIR.is_dir():
         print(f"No build at {LAYER_DIR.parent}: run `make build-host` first.", file=sys.stderr)
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         from devtools.bench.rollup import run_rollup_bench
 
         log("rollup: items read per view of the day, at 1x and 16x history")
-        with open(os.devnull, "w") as devnull, redirect_stdout(devnull):  # the functions' log lines
+        with silenced_log_lines(), open(os.devnull, "w") as devnull, redirect_stdout(devnull):
             rollup = run_rollup_bench()
 
     per_view = None
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         from devtools.bench.views import measure_views
 
         log("views: writes and bytes per view, analytics calls at two volumes")
-        with open(os.devnull, "w") as devnull, redirect_stdout(devnull):
+        with silenced_log_lines(), open(os.devnull, "w") as devnull, redirect_stdout(devnull):
             per_view = measure_views()
 
     from devtools.bench.summary import summarise

@@ -235,14 +235,24 @@ class WarmResult:
 def stubbed_aws(environment: dict[str, str], admin_hash: str) -> Iterator[None]:
     """The functions' environment, the fakes, and log lines sent to /dev/null (still formatted, as in Lambda)."""
     from media_platform import clients
-    from media_platform.observability import logger
 
-    with function_environment({**environment, **TRACE_HEADER_ENV}), open(os.devnull, "w") as devnull:
+    with function_environment({**environment, **TRACE_HEADER_ENV}), silenced_log_lines():
         clients.override("dynamodb", FakeDynamoDB(admin_hash))
         clients.override("s3", FakeS3())
         clients.override("secrets", FakeSecrets())
-        handler = logger.registered_handler
-        assert isinstance(handler, logging.StreamHandler)
+        yield
+
+
+@contextmanager
+def silenced_log_lines() -> Iterator[None]:
+    """The layer's log lines written to /dev/null (still formatted, as in Lambda). Its handler holds the stdout it
+    was made with, so redirect_stdout alone does not reach it: enter this first, so that the logger is made with
+    the real stdout and gets it back."""
+    from media_platform.observability import logger
+
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    with open(os.devnull, "w") as devnull:
         previous = handler.setStream(devnull)
         try:
             yield
