@@ -40,8 +40,7 @@ class QueryParameters(BaseModel):
         try:
             return cls.model_validate(dict(request.query_params))  # a repeated name: its last value, as FastAPI
         except ValidationError as exc:
-            errors = [{**error, "loc": ("query", *error["loc"])} for error in exc.errors(include_url=False)]
-            raise RequestValidationError(errors) from None
+            raise located(exc, "query") from None
 
     @classmethod
     def openapi(cls) -> dict[str, Any]:
@@ -106,8 +105,12 @@ async def json_body[M: BaseModel](request: Request, model: type[M]) -> M:
     try:
         return model.model_validate(value, from_attributes=True)  # as FastAPI validates a body field
     except ValidationError as exc:
-        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
-        raise RequestValidationError(errors) from None
+        raise located(exc, "body") from None
+
+
+def located(exc: ValidationError, where: str) -> RequestValidationError:
+    """A model's validation errors as FastAPI reports a request's: each located under `query`, `body`, ..."""
+    return RequestValidationError([{**e, "loc": (where, *e["loc"])} for e in exc.errors(include_url=False)])
 
 
 @lru_cache(maxsize=64)  # clients send the same few Content-Types
