@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from media_platform.sketches import merged, sketch_of, unique_count
+
+LAYER = Path(__file__).resolve().parents[2] / "layers" / "shared"
 
 
 def test_merging_counts_a_viewer_seen_on_two_days_once() -> None:
@@ -28,3 +35,31 @@ def test_a_merged_sketch_counts_what_its_parts_count() -> None:
     parts = [sketch_of(f"viewer-{i}" for i in range(start, start + 60)) for start in (0, 40, 80)]
 
     assert unique_count([merged(parts)]) == unique_count(parts) == 140
+
+
+THREADS_AFTER_IMPORT = """
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import {module}
+print(len(os.listdir("/proc/self/task")))
+"""
+
+
+def threads_after_importing(module: str) -> int:
+    """The threads of a clean interpreter (no OPENBLAS_NUM_THREADS) once it has imported `module`."""
+    env = {name: value for name, value in os.environ.items() if name != "OPENBLAS_NUM_THREADS"}
+    result = subprocess.run(  # noqa: S603 (our own interpreter and probe)
+        [sys.executable, "-I", "-c", THREADS_AFTER_IMPORT.format(module=module), str(LAYER)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return int(result.stdout)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="OpenBLAS starts no thread of its own on one core")
+def test_loading_the_sketches_starts_no_blas_threads() -> None:
+    assert threads_after_importing("datasketches") > 1  # numpy's OpenBLAS, as it starts by default
+    assert threads_after_importing("media_platform.sketches") == 1

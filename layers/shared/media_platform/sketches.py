@@ -6,9 +6,14 @@ datasketches (and numpy) ship only with the functions that build or merge sketch
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
-from datasketches import hll_sketch, hll_union, tgt_hll_type
+# DataSketches' extension loads numpy, which starts OpenBLAS with a thread per core, and those threads spin: about
+# 45 ms of CPU at every cold start, taken from the init on Lambda's share of a core. No sketch uses BLAS.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from datasketches import hll_sketch, hll_union, tgt_hll_type  # noqa: E402 (after the variable numpy reads at load)
 
 LG_K = 14
 _TYPE = tgt_hll_type.HLL_4  # the most compact serialisation; the estimate is the same for every type
