@@ -159,22 +159,6 @@ class AtomicDynamoDB:
 
         return call
 
-    def get_paginator(self, name: str) -> Any:
-        """A paginator whose every page is one recorded call (as DynamoDB bills it)."""
-        wrapper = self
-
-        class Paginator:
-            def paginate(self, **kwargs: Any) -> Any:
-                start: dict[str, Any] | None = None
-                while True:
-                    page = getattr(wrapper, name)(**kwargs, **({"ExclusiveStartKey": start} if start else {}))
-                    yield page
-                    start = page.get("LastEvaluatedKey")
-                    if not start:
-                        return
-
-        return Paginator()
-
 
 def FakeContext() -> LambdaContext:
     """The local stack's Lambda context, for tests that call a handler directly."""

@@ -40,12 +40,6 @@ class CountingDynamoDB:
         self.items_read[table] = self.items_read.get(table, 0) + int(page.get("ScannedCount", page.get("Count", 0)))
         return page
 
-    def get_paginator(self, operation: str) -> Any:
-        paginator = self.client.get_paginator(operation)
-        if operation == "query":
-            paginator._method = self.query
-        return paginator
-
 
 @contextmanager
 def rollup_stack() -> Iterator[Any]:

@@ -42,20 +42,6 @@ class _Counting:
 
         return call
 
-    def get_paginator(self, name: str) -> Any:
-        counting = self
-
-        class Pages:
-            def paginate(self, **kwargs: Any) -> Any:
-                start = None
-                while True:
-                    page = getattr(counting, name)(**kwargs, **({"ExclusiveStartKey": start} if start else {}))
-                    yield page
-                    if not (start := page.get("LastEvaluatedKey")):
-                        return
-
-        return Pages()
-
 
 def item_bytes(item: dict[str, Any]) -> int:
     """DynamoDB's item size: attribute names plus values (strings and binary by length, numbers about 1 byte per

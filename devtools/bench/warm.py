@@ -110,9 +110,6 @@ class FakeDynamoDB:
             found = self.daily_stats.get(values[":day"]["S"] if ":day" in values else values[":pk"]["S"], [])
         return {"Items": found, "Count": len(found)}
 
-    def get_paginator(self, name: str) -> OnePage:
-        return OnePage(getattr(self, name))
-
     def transact_write_items(self, **_: Any) -> dict[str, Any]:
         return {}
 
@@ -128,16 +125,6 @@ class FakeDynamoDB:
     def __getattr__(self, name: str) -> Callable[..., dict[str, Any]]:
         """Any other call succeeds with an empty answer (reported statuses show when that was not enough)."""
         return _empty
-
-
-@dataclass(frozen=True)
-class OnePage:
-    """A paginator of one page: the fake's answer to the call."""
-
-    call: Callable[..., dict[str, Any]]
-
-    def paginate(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        yield self.call(**kwargs)
 
 
 def _rolled_up_month() -> list[dict[str, Any]]:

@@ -11,6 +11,8 @@ from moto import mock_aws
 
 from devtools.bench.rollup import TARGET, CountingDynamoDB, rollup_sentence
 from devtools.bench.summary import markdown_table, summarise
+from media_platform import clients
+from media_platform.dal.pages import query_items
 
 
 def figures(per_view_16x: float) -> dict[str, Any]:
@@ -48,11 +50,12 @@ def test_every_item_a_query_reads_is_counted_across_pages() -> None:
         for n in range(30):
             client.put_item(TableName="t", Item={"pk": {"S": "a" if n < 23 else "b"}, "sk": {"S": f"{n:02d}"}})
         counting = CountingDynamoDB(client)
-
-        pages = counting.get_paginator("query").paginate(
-            TableName="t", KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": "a"}}, Limit=7
-        )
-        items = [item for page in pages for item in page["Items"]]
+        clients.override("dynamodb", counting)
+        try:
+            query = {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": {"S": "a"}}}
+            items = list(query_items("t", **query, Limit=7))
+        finally:
+            clients.reset()
 
     assert len(items) == 23 and counting.items_read == {"t": 23} and counting.queries == 4
 

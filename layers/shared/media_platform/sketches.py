@@ -13,7 +13,7 @@ from collections.abc import Iterable
 # 45 ms of CPU at every cold start, taken from the init on Lambda's share of a core. No sketch uses BLAS.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from datasketches import hll_sketch, hll_union, tgt_hll_type  # noqa: E402 (after the variable numpy reads at load)
+from datasketches import hll_sketch, hll_union, tgt_hll_type
 
 LG_K = 14
 _TYPE = tgt_hll_type.HLL_4  # the most compact serialisation; the estimate is the same for every type

@@ -18,6 +18,7 @@ from typing import Any
 
 from media_platform import clients
 from media_platform.dal.aws_errors import busy_on_throttle
+from media_platform.dal.pages import query_items
 from media_platform.settings import get_settings
 
 BY_DAY_INDEX = "StatsByDay"
@@ -68,13 +69,11 @@ def _query(**kwargs: Any) -> Iterator[dict[str, Any]]:
 
 
 def _queries(queries: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """The items of each query in turn, through one paginator: botocore builds a new one at every get_paginator."""
-    paginator = clients.dynamodb().get_paginator("query")
+    """The items of each query in turn."""
     table = _table()
     with busy_on_throttle():
         for kwargs in queries:
-            for page in paginator.paginate(TableName=table, **kwargs):
-                yield from page.get("Items", [])
+            yield from query_items(table, **kwargs)
 
 
 def _put(item: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from media_platform import clients
 from media_platform.dal.aws_errors import busy_on_throttle, error_code
+from media_platform.dal.pages import query_items
 from media_platform.settings import get_settings
 
 MARKER_SORT_KEY = "SEEN"
@@ -130,14 +131,9 @@ def views_in_shard(day: str, shard: int, media_id: str | None = None) -> Iterato
     if media_id is not None:
         condition += " AND begins_with(sk, :media)"
         values[":media"] = {"S": f"{media_id}#"}
-    paginator = clients.dynamodb().get_paginator("query")
     with busy_on_throttle():
-        pages = paginator.paginate(
-            TableName=_table(), KeyConditionExpression=condition, ExpressionAttributeValues=values
-        )
-        for page in pages:
-            for item in page.get("Items", []):
-                yield _from_item(item)
+        for item in query_items(_table(), KeyConditionExpression=condition, ExpressionAttributeValues=values):
+            yield _from_item(item)
 
 
 def views_of(media_id: str, day: str) -> Iterator[ViewRecord]:
