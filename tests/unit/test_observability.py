@@ -123,6 +123,9 @@ def raised() -> Any:
         pytest.param(record(["a", "list"]), id="list"),
         pytest.param(record("Unhandled error", exc_info=raised()), id="exception"),
         pytest.param(record("odd", extra={"when": datetime(2026, 1, 1, tzinfo=UTC), "blob": b"x"}), id="default-str"),
+        pytest.param(record("named", extra={"exception": "mine", "stack_trace": "kept?"}), id="exception-extras"),
+        pytest.param(record("empty exc_info", exc_info=(None, None, None)), id="empty-exc-info"),
+        pytest.param(record("with a stack", stack_info="Stack (most recent call last): ..."), id="stack-info"),
     ],
 )
 def test_a_line_is_the_one_powertools_would_write(made: logging.LogRecord) -> None:
@@ -148,6 +151,15 @@ def test_any_line_is_the_one_powertools_would_write(
     made.created, made.msecs = created, (created - int(created)) * 1000
     ours, theirs = formatters(**options)
     assert ours.format(made) == theirs.format(made)
+
+
+def test_a_format_naming_other_record_attributes_is_the_one_powertools_would_write() -> None:
+    options = {"location": "%(module)s.%(funcName)s", "timestamp": "%(created)f", "level": "%(levelno)d"}
+    ours, theirs = formatters(**options)
+    made = record("custom", extra={"media_id": "m"})
+
+    assert ours.format(made) == theirs.format(made)
+    assert '"location":"app.stream"' in ours.format(made)
 
 
 def test_the_timestamp_moves_with_the_second_it_caches() -> None:
