@@ -6,6 +6,7 @@ import hmac
 import json
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 import pytest
@@ -135,6 +136,15 @@ def test_an_issued_stream_token_carries_its_own_claims(clock: Clock) -> None:
     decoded = jwt.decode(token, options={"verify_signature": False})
     assert set(decoded) == {"sub", "media_id", "iat", "exp", "jti", "iss", "aud", "token_use"}
     assert (decoded["aud"], decoded["token_use"]) == ("media-platform-stream", "stream")
+
+
+@settings(max_examples=200, deadline=None)
+@given(subject=st.text(max_size=40), media_id=st.text(max_size=40), ttl=st.integers(0, 10**9))
+def test_a_stream_token_needs_no_quoting_in_a_query(subject: str, media_id: str, ttl: int) -> None:
+    """The stream URL carries the token as it is (`?token=<token>`): what urlencode would have written."""
+    token, _ = tokens.issue_stream_token(subject, media_id, ttl)
+
+    assert urlencode({"token": token}) == f"token={token}"
 
 
 def test_every_stream_token_has_its_own_id(clock: Clock) -> None:

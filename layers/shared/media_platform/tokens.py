@@ -9,8 +9,8 @@ import hashlib
 import hmac
 import json
 import math
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -122,7 +122,7 @@ def issue_stream_token(
         media_id=media_id,
         issued_at=issued_at,
         expires_at=int(issued_at) + ttl_seconds,
-        token_id=uuid.uuid4().hex,
+        token_id=secrets.token_hex(16),  # 128 random bits, opaque
     )
     claims = {
         "sub": issued.subject,
