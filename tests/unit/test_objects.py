@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
 from urllib.parse import parse_qs, quote, urlsplit
@@ -185,15 +185,18 @@ def botocore_signed(presigner: clients.S3Presigner, method: str, url: str, param
 
 
 def botocore_post(
-    presigner: clients.S3Presigner, bucket: str, key: str, conditions: list[Any], expires: int
+    presigner: clients.S3Presigner,
+    bucket: str,
+    key: str,
+    conditions: list[Any],
+    expires: int,
+    now: datetime = FROZEN,
 ) -> dict[str, Any]:
     """The POST botocore's own S3SigV4PostAuth signs, with the policy generate_presigned_post would give it."""
-    from datetime import timedelta
-
     from botocore.auth import S3SigV4PostAuth
     from botocore.awsrequest import AWSRequest
 
-    expiration = (FROZEN + timedelta(seconds=expires)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    expiration = (now + timedelta(seconds=expires)).strftime("%Y-%m-%dT%H:%M:%SZ")
     request = AWSRequest(method="POST", url=presigner._post_url(bucket))
     request.context["s3-presign-post-fields"] = {"Content-Type": "video/mp4", "key": key}
     request.context["s3-presign-post-policy"] = {
@@ -244,3 +247,30 @@ def test_presigned_urls_and_posts_are_the_ones_botocores_signers_make(
         conditions = [{"Content-Type": "video/mp4"}, ["content-length-range", 1, expires]]
         post = presigner.post("media-test-bucket", key, {"Content-Type": "video/mp4"}, conditions, expires)
         assert post == botocore_post(presigner, "media-test-bucket", key, conditions, expires)
+
+
+def test_the_signatures_timestamps_move_with_the_clock() -> None:
+    """The presigner formats its timestamps once a second: within a second, across one, and back again, each URL and
+    POST is still the one botocore signs at that moment."""
+    from botocore.credentials import Credentials
+
+    client = boto3.client("s3", region_name="eu-west-1", aws_access_key_id="a", aws_secret_access_key="s")
+    presigner = clients.S3Presigner(client)
+    presigner._credentials = Credentials("AKIDEXAMPLE", "secret/key+")
+    url = presigner._bucket_url("media-test-bucket") + "k"
+    conditions = [{"Content-Type": "video/mp4"}]
+    start = datetime(2026, 12, 31, 23, 59, 59, 400_000, tzinfo=UTC)
+    dates = []
+    for moment in (start, start + timedelta(milliseconds=500), start + timedelta(seconds=1), start):
+        now = lambda moment=moment: moment  # noqa: E731
+        with (
+            mock.patch("botocore.auth.get_current_datetime", now),
+            mock.patch("botocore.compat.get_current_datetime", now),
+        ):
+            ours = presigner.url("GET", "media-test-bucket", "k", {}, 60)
+            assert ours == botocore_signed(presigner, "GET", url, {}, 60)
+            post = presigner.post("media-test-bucket", "k", {"Content-Type": "video/mp4"}, conditions, 60)
+            assert post == botocore_post(presigner, "media-test-bucket", "k", conditions, 60, now=moment)
+        dates.append(parse_qs(urlsplit(ours).query)["X-Amz-Date"][0])
+
+    assert dates == ["20261231T235959Z", "20261231T235959Z", "20270101T000000Z", "20261231T235959Z"]

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, quote, urlsplit
@@ -122,7 +122,7 @@ class S3Presigner:
         from botocore import compat  # botocore's clock, which the tests freeze
 
         credentials = self._credentials.get_frozen_credentials()
-        timestamp = compat.get_current_datetime().strftime("%Y%m%dT%H%M%SZ")
+        timestamp = _formatted(compat.get_current_datetime(), _AMZ_DATE)
         scope = f"{timestamp[:8]}/{self._region}/s3/aws4_request"
         signed_params = {
             "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
@@ -154,7 +154,7 @@ class S3Presigner:
         from botocore import compat  # botocore's clock, which the tests freeze
 
         now = compat.get_current_datetime()
-        timestamp = now.strftime("%Y%m%dT%H%M%SZ")
+        timestamp = _formatted(now, _AMZ_DATE)
         credentials = self._credentials.get_frozen_credentials()
         signed = {
             "x-amz-algorithm": "AWS4-HMAC-SHA256",
@@ -163,7 +163,7 @@ class S3Presigner:
         }
         if credentials.token is not None:
             signed["x-amz-security-token"] = credentials.token
-        expiration = (now + timedelta(seconds=expires_in)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        expiration = _formatted(now + timedelta(seconds=expires_in), "%Y-%m-%dT%H:%M:%SZ")
         policy_conditions = [*conditions, {"bucket": bucket}, {"key": key}, *({k: v} for k, v in signed.items())]
         policy = base64.b64encode(json.dumps({"expiration": expiration, "conditions": policy_conditions}).encode())
         key_of_day = _signing_key(credentials.secret_key, timestamp[:8], self._region)
@@ -197,6 +197,19 @@ class S3Presigner:
     def _post_url(self, bucket: str) -> str:
         url = self._bucket_url(bucket)
         return url.removesuffix("/") if url.endswith(f"/{bucket}/") else url
+
+
+_AMZ_DATE = "%Y%m%dT%H%M%SZ"
+
+
+def _formatted(moment: datetime, pattern: str) -> str:
+    """strftime to the second, formatted once a second: the URLs signed in one second share their timestamps."""
+    return _formatted_second(moment.replace(microsecond=0), pattern)
+
+
+@lru_cache(maxsize=8)
+def _formatted_second(second: datetime, pattern: str) -> str:
+    return second.strftime(pattern)
 
 
 @lru_cache(maxsize=1024)
