@@ -60,13 +60,6 @@ def within_policy(policy_check: PolicyCheck, request: pytest.FixtureRequest) -> 
         pytest.fail(f"AWS calls that the calling function's policy in template.yaml does not allow:\n  {lines}")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests on the in-process local stack run after every other test, in their order. Its queue pollers run
-    until the session ends and share moto's in-memory backends with the tests that use moto directly: an
-    integration test run after them had its upload taken by the stack's upload processor."""
-    items.sort(key=lambda item: "local_stack" in getattr(item, "fixturenames", ()))
-
-
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """A denied call outside any test's own window (a session fixture's set-up, a queue worker between tests) fails
     the run all the same."""
